@@ -1,0 +1,108 @@
+# softee - top-level build.
+#
+#   make            module, user programs and selftests
+#   make demo       install what is missing, build, run the demo
+#   make check      install what is missing, build, run every test
+#   make bench-trap the trap-path benchmark (in the test VM)
+#
+# Everything user space builds goes to build/; the module is built by Kbuild
+# in place (kmod/*.o) and copied to build/softee.ko.
+
+B	:= build
+SHELL	:= /bin/bash
+
+# The kernel to build against: the newest installed Debian linux-headers
+# that has a matching installed linux-image.
+KVER	?= $(shell for d in $$(ls -d /lib/modules/*/build 2>/dev/null | sort -rV); do \
+		v=$${d#/lib/modules/}; v=$${v%/build}; \
+		[ -e /boot/vmlinuz-$$v ] && { echo $$v; break; }; done)
+KDIR	?= /lib/modules/$(KVER)/build
+
+CC	:= gcc
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -I$(CURDIR)/uapi -I$(CURDIR)/user/include
+LDFLAGS	+= -pthread
+# kselftest_harness.h is not -Wextra clean: it comes in with -isystem.
+KSFT_INC := $(B)/include/kselftest
+
+# Debian packages the project needs (DESIGN.md, "Packages from Debian").
+PKGS	:= build-essential pkg-config dpdk-dev libdpdk-dev liburcu-dev \
+	   linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
+	   qemu-system-x86 busybox-static kmod cpio xz-utils fio iproute2 \
+	   tshark clang
+
+all: user module selftests
+
+# Per-component fragments add to these.
+USER_PROGS :=
+SELFTEST_PROGS :=
+LIBSOFTEE_SRCS :=
+
+include $(sort $(wildcard user/*/build.mk)) $(wildcard selftests/build.mk)
+
+LIBSOFTEE := $(B)/libsoftee.a
+LIBSOFTEE_OBJS := $(patsubst %.c,$(B)/%.o,$(LIBSOFTEE_SRCS))
+
+$(LIBSOFTEE): $(LIBSOFTEE_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CFLAGS_$(*F)) -MMD -MP -c $< -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+user: $(USER_PROGS)
+selftests: $(SELFTEST_PROGS)
+
+# ---- the module -----------------------------------------------------------
+
+module: $(B)/softee.ko
+$(B)/softee.ko: $(wildcard kmod/*.c kmod/*.h) uapi/softee.h Kbuild
+	@test -d "$(KDIR)" || { echo "make: no kernel headers at KDIR=$(KDIR); run 'make deps' or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@mkdir -p $(B)
+	cp softee.ko $@
+
+# ---- installing what is missing --------------------------------------------
+
+deps: $(B)/.deps-ok $(KSFT_INC)/kselftest_harness.h
+
+$(B)/.deps-ok: Makefile
+	@missing=$$(for p in $(PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing:" $$missing; \
+		[ "$$(id -u)" = 0 ] || { echo "deps: need root to install:" $$missing >&2; exit 1; }; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(B) && touch $@
+
+# kselftest_harness.h and kselftest.h come from Debian's linux-source-6.1 at
+# build time and are never committed.
+$(KSFT_INC)/kselftest_harness.h: | $(B)/.deps-ok
+	@mkdir -p $(KSFT_INC) $(B)/tmp
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(B)/tmp \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h
+	cp $(B)/tmp/linux-source-6.1/tools/testing/selftests/kselftest*.h $(KSFT_INC)/
+	rm -rf $(B)/tmp
+
+# ---- the README's two commands ----------------------------------------------
+
+check: deps
+	$(MAKE) all
+	selftests/run-checks
+
+demo: deps
+	$(MAKE) all
+	selftests/demo
+
+clean:
+	rm -rf $(B)
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+
+.PHONY: all user module selftests deps check demo clean

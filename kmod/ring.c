@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data path: a guest access becomes an entry in its vCPU's ring.
+ *
+ * Each ring has exactly one producer, the vCPU whose vcpu_idx selects it,
+ * which runs these functions from KVM's io bus callbacks (process context,
+ * kvm->srcu held, may sleep).  The consumer is a user-space process that
+ * may be buggy or hostile: what it can write (cons, and an entry's done,
+ * data and status) is read once into a local, checked, and only the local
+ * is used.  A consumer that stops answering costs the guest a completion
+ * timeout, never a hung vCPU.
+ */
+#include <linux/delay.h>
+#include <linux/moduleparam.h>
+#include <linux/nospec.h>
+#include <linux/sched/signal.h>
+
+#include "softee.h"
+
+static unsigned int spin_us = 20;
+module_param(spin_us, uint, 0644);
+MODULE_PARM_DESC(spin_us,
+	"microseconds a waiting vCPU busy-polls its ring before it starts to sleep (default 20)");
+
+#define SOFTEE_SLEEP_MIN_US	1
+#define SOFTEE_SLEEP_MAX_US	1000
+
+/* Count in the ring (one writer) and in the region (per cpu). */
+#define softee_count(k, r, field, n)			\
+	do {						\
+		(k)->c.field += (n);			\
+		this_cpu_add((r)->pc->field, (n));	\
+	} while (0)
+
+void softee_ring_init(struct softee_session *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->nr_rings; i++) {
+		struct softee_kring *k = &s->rings[i];
+		u8 *base = (u8 *)s->mem + (size_t)i * s->ring_bytes;
+
+		k->prod = (u32 *)(base + 0);
+		k->flags = (u32 *)(base + 4);
+		k->cons = (u32 *)(base + 64);
+		k->ent = (struct softee_ring_entry *)(base + 128);
+		k->nr = s->ring_entries;
+		k->mask = s->ring_entries - 1;
+	}
+}
+
+/* Tell the consumer something about every ring (SOFTEE_RING_F_*). */
+void softee_ring_mark(struct softee_session *s, u32 flag)
+{
+	u32 i;
+
+	for (i = 0; i < s->nr_rings; i++)
+		atomic_or(flag, (atomic_t *)s->rings[i].flags);
+}
+
+void softee_counters_add(struct softee_counters *to,
+			 const struct softee_counters *from)
+{
+	const u64 *f = (const u64 *)from;
+	u64 *t = (u64 *)to;
+	size_t i;
+
+	for (i = 0; i < offsetof(struct softee_counters, __reserved) / 8; i++)
+		t[i] += f[i];
+}
+
+/*
+ * The bounded, backing-off wait of a vCPU: busy-poll for spin_us (a poller
+ * on another core answers within it), then sleep with a growing interval so
+ * that a poller on the same core can run.  Ends at the session's timeout,
+ * at a fatal signal, or when the region or the session goes away.
+ */
+struct softee_waiter {
+	u64 start;
+	u64 deadline;
+	u64 spin_end;
+	unsigned int sleep_us;
+};
+
+static void softee_wait_init(struct softee_waiter *w,
+			     const struct softee_session *s)
+{
+	w->start = ktime_get_ns();
+	w->deadline = w->start + (u64)READ_ONCE(s->timeout_us) * NSEC_PER_USEC;
+	w->spin_end = w->start + (u64)READ_ONCE(spin_us) * NSEC_PER_USEC;
+	w->sleep_us = SOFTEE_SLEEP_MIN_US;
+}
+
+static int softee_wait_step(struct softee_waiter *w,
+			    const struct softee_region_k *r)
+{
+	u64 now;
+
+	if (READ_ONCE(r->dead) || READ_ONCE(r->s->dead))
+		return -ESHUTDOWN;
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	now = ktime_get_ns();
+	if (now >= w->deadline)
+		return -ETIMEDOUT;
+	if (now < w->spin_end) {
+		cpu_relax();
+		return 0;
+	}
+	usleep_range(w->sleep_us, 2 * w->sleep_us);
+	w->sleep_us = min(2 * w->sleep_us, (unsigned int)SOFTEE_SLEEP_MAX_US);
+	return 0;
+}
+
+/* The consumer broke this ring: stop using it, say so once. */
+static void softee_ring_break(struct softee_kring *k,
+			      const struct softee_region_k *r, u32 cons)
+{
+	struct softee_session *s = r->s;
+
+	k->broken = true;
+	atomic_or(SOFTEE_RING_F_CORRUPT, (atomic_t *)k->flags);
+	softee_count(k, r, corrupt, 1);
+	pr_warn_ratelimited("softee: session %u ring %ld: consumer index %u is %u entries behind producer %u (ring of %u); ring disabled\n",
+			    s->id, (long)(k - s->rings), cons, k->head - cons,
+			    k->head, k->nr);
+}
+
+/*
+ * Wait (bounded) until the ring has a free entry.  0 when it has; else
+ * the reason the access cannot be queued.
+ */
+static int softee_ring_space(struct softee_kring *k,
+			     const struct softee_region_k *r)
+{
+	struct softee_waiter w;
+	bool waited = false;
+	u32 cons, used;
+	int ret;
+
+	for (;;) {
+		/*
+		 * Pairs with the consumer's store-release of cons: it has
+		 * finished reading the entries it retired before we reuse
+		 * them.  Read once; only the local is used.
+		 */
+		cons = smp_load_acquire(k->cons);
+		used = k->head - cons;
+		if (unlikely(used > k->nr)) {
+			softee_ring_break(k, r, cons);
+			return -EIO;
+		}
+		if (likely(used < k->nr))
+			return 0;
+		if (!waited) {
+			softee_count(k, r, ring_full, 1);
+			softee_wait_init(&w, r->s);
+			waited = true;
+		}
+		ret = softee_wait_step(&w, r);
+		if (ret)
+			return ret;
+	}
+}
+
+static struct softee_kring *softee_vcpu_ring(const struct softee_region_k *r,
+					     const struct kvm_vcpu *vcpu)
+{
+	struct softee_session *s = r->s;
+	u32 idx = vcpu->vcpu_idx;
+
+	if (unlikely(idx >= s->nr_rings)) {
+		atomic64_inc(&s->no_ring);
+		this_cpu_inc(r->pc->no_ring);
+		return NULL;
+	}
+	return &s->rings[array_index_nospec(idx, s->nr_rings)];
+}
+
+/* Fill the head entry and publish it; returns its sequence number. */
+static u32 softee_ring_publish(struct softee_kring *k,
+			       const struct softee_region_k *r,
+			       const struct kvm_vcpu *vcpu, u8 op, gpa_t addr,
+			       int len, u64 data)
+{
+	u32 seq = k->head;
+	struct softee_ring_entry *e = &k->ent[seq & k->mask];
+
+	e->seq = seq;
+	WRITE_ONCE(e->done, ~seq);
+	e->op = op;
+	e->bus = r->bus;
+	e->len = len;
+	e->__pad = 0;
+	e->region = r->id;
+	e->addr = addr;
+	e->offset = addr - r->base;
+	e->data = data;
+	e->status = 0;
+	e->vcpu = vcpu->vcpu_idx;
+	e->time_ns = ktime_get_ns();
+	e->__reserved = 0;
+	k->head = seq + 1;
+	/* Pairs with the consumer's load-acquire of prod. */
+	smp_store_release(k->prod, k->head);
+	return seq;
+}
+
+void softee_ring_write(struct softee_region_k *r, struct kvm_vcpu *vcpu,
+		       gpa_t addr, int len, const void *val)
+{
+	struct softee_kring *k = softee_vcpu_ring(r, vcpu);
+	u64 data = 0;
+
+	if (unlikely(!k))
+		return;
+	if (unlikely(k->broken) || unlikely(softee_ring_space(k, r))) {
+		softee_count(k, r, drops, 1);
+		return;
+	}
+	memcpy(&data, val, len);
+	softee_ring_publish(k, r, vcpu, SOFTEE_OP_WRITE, addr, len, data);
+	softee_count(k, r, writes, 1);
+	softee_count(k, r, write_bytes, len);
+}
+
+void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
+		      gpa_t addr, int len, void *val)
+{
+	struct softee_kring *k = softee_vcpu_ring(r, vcpu);
+	struct softee_ring_entry *e;
+	struct softee_waiter w;
+	u32 seq, done, status;
+	u64 data;
+	int ret;
+
+	/* What the guest sees when no completion comes: all ones. */
+	memset(val, 0xff, len);
+	if (unlikely(!k))
+		return;
+	if (unlikely(k->broken)) {
+		softee_count(k, r, aborted, 1);
+		return;
+	}
+	ret = softee_ring_space(k, r);
+	if (unlikely(ret)) {
+		if (ret == -ETIMEDOUT)
+			softee_count(k, r, timeouts, 1);
+		else
+			softee_count(k, r, aborted, 1);
+		return;
+	}
+
+	seq = softee_ring_publish(k, r, vcpu, SOFTEE_OP_READ, addr, len, 0);
+	e = &k->ent[seq & k->mask];
+	softee_count(k, r, reads, 1);
+	softee_count(k, r, read_bytes, len);
+
+	softee_wait_init(&w, r->s);
+	for (;;) {
+		/*
+		 * Pairs with the consumer's store-release of done, made after
+		 * it wrote data and status.  Each is read once.
+		 */
+		done = smp_load_acquire(&e->done);
+		if (done == seq) {
+			data = READ_ONCE(e->data);
+			status = READ_ONCE(e->status);
+			softee_count(k, r, completions, 1);
+			if (unlikely(status))
+				softee_count(k, r, errors, 1);
+			else
+				memcpy(val, &data, len);
+			return;
+		}
+		ret = softee_wait_step(&w, r);
+		if (ret == -ETIMEDOUT) {
+			softee_count(k, r, timeouts, 1);
+			return;
+		}
+		if (ret) {
+			softee_count(k, r, aborted, 1);
+			return;
+		}
+	}
+}

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * softee - the ABI between softee.ko and user space.
+ *
+ * This header is the contract: fixed-width types only, explicit padding,
+ * no pointers.  Every ioctl struct starts with __u32 size and carries
+ * __u32 flags; the kernel copies min(size, its size) bytes, answers E2BIG
+ * when the caller's struct is longer and the extra bytes are not zero, and
+ * EINVAL when a flag or a reserved field it does not understand is set.
+ * The layout is pinned by static asserts at the end of this file, which
+ * both the module and user space compile.
+ */
+#ifndef _UAPI_SOFTEE_H
+#define _UAPI_SOFTEE_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define SOFTEE_DEVICE		"/dev/softee"
+#define SOFTEE_API_VERSION	1
+
+/**
+ * DOC: General ioctl format
+ *
+ * ioctls are _IO(SOFTEE_TYPE, nr): the size of the argument travels in its
+ * first field, not in the command number, so structs can grow.  The caller
+ * zeroes what it does not use.
+ *
+ * /dev/softee takes SOFTEE_ATTACH; everything else is an ioctl on the
+ * session fd that SOFTEE_ATTACH returns.  Both need CAP_SYS_ADMIN.
+ *
+ * What each errno means here:
+ *
+ * - EPERM:	  the caller lacks CAP_SYS_ADMIN.
+ * - EFAULT:	  the argument pointer is bad.
+ * - EINVAL:	  size smaller than the first release of the struct, an
+ *		  unknown flag, a reserved field not zero, or a field out of
+ *		  its documented range (ring count, ring size, length, bus).
+ * - E2BIG:	  size larger than the kernel's struct and the extra bytes
+ *		  are not zero: the caller uses a newer ABI than this module.
+ * - EBADF:	  vm_fd is not an open file descriptor.
+ * - ENOTTY:	  vm_fd is open but is not a KVM VM; or an unknown ioctl.
+ * - EBUSY:	  the VM already has a softee session.
+ * - EOVERFLOW:  base + len wraps, or a PIO region goes past port 0xffff.
+ * - EEXIST:	  the region overlaps another region of the session.
+ * - EADDRNOTAVAIL: the MMIO region overlaps guest RAM (a memslot); the
+ *		  guest's accesses there never leave the guest.
+ * - ENOSPC:	  the session has SOFTEE_MAX_REGIONS regions, or KVM's I/O
+ *		  bus is full.
+ * - ENOENT:	  no region or ring with that id.
+ * - ENOMEM:	  out of memory.
+ */
+#define SOFTEE_TYPE		0xE5
+
+#define SOFTEE_ATTACH		_IO(SOFTEE_TYPE, 0x00)
+#define SOFTEE_REGION_ADD	_IO(SOFTEE_TYPE, 0x01)
+#define SOFTEE_REGION_DEL	_IO(SOFTEE_TYPE, 0x02)
+#define SOFTEE_SET_TIMEOUT	_IO(SOFTEE_TYPE, 0x03)
+#define SOFTEE_GET_STATS	_IO(SOFTEE_TYPE, 0x04)
+
+/* Limits.  The kernel checks every value against them. */
+#define SOFTEE_MAX_RINGS		1024	/* rings (vCPUs) per session */
+#define SOFTEE_RING_MIN_ENTRIES		8
+#define SOFTEE_RING_MAX_ENTRIES		65536
+#define SOFTEE_RING_DEFAULT_ENTRIES	256
+#define SOFTEE_MAX_REGIONS		64	/* regions per session */
+#define SOFTEE_TIMEOUT_DEFAULT_US	50000	/* 50 ms */
+#define SOFTEE_TIMEOUT_MAX_US		10000000 /* 10 s */
+
+/* SOFTEE_ATTACH answers with these in softee_attach.features. */
+#define SOFTEE_FEAT_MMIO	(1U << 0)	/* MMIO regions */
+#define SOFTEE_FEAT_PIO		(1U << 1)	/* port I/O regions */
+#define SOFTEE_FEAT_NULL	(1U << 2)	/* SOFTEE_REGION_F_NULL */
+#define SOFTEE_FEAT_STATS	(1U << 3)	/* SOFTEE_GET_STATS */
+#define SOFTEE_FEAT_DEBUGFS	(1U << 4)	/* /sys/kernel/debug/softee */
+
+/**
+ * DOC: Ring layout
+ *
+ * One ring per vCPU (ring i serves the vCPU whose kvm vcpu_idx is i).  All
+ * rings live in one mapping of the session fd at SOFTEE_OFF_RINGS, ring i
+ * at i * ring_bytes.  Within a ring the offsets come from
+ * struct softee_ring_offsets; today's module lays a ring out as:
+ *
+ *   byte 0               64                128                      ring_bytes
+ *   +--------------------+-----------------+--------------------------+
+ *   | prod  flags  ...   | cons  ...       | entry[0] | entry[1] | ...|
+ *   +--------------------+-----------------+--------------------------+
+ *     kernel writes        user writes        64 bytes each,
+ *     (own cache line)     (own cache line)   ring_entries of them
+ *
+ * Indices run free as __u32 and are masked with ring_mask only to pick an
+ * entry.  prod - cons is the number of entries the consumer has not
+ * retired; a value above ring_entries means user space broke the ring: the
+ * kernel then sets SOFTEE_RING_F_CORRUPT and stops using it.
+ *
+ * Producing (kernel, at a guest access):
+ *	fill entry[prod & mask], entry.done = ~entry.seq;
+ *	smp_store_release(&prod, prod + 1)   pairs with the consumer's acquire
+ * Consuming (user space):
+ *	p = load_acquire(&prod); while (cons != p) { handle entry[cons & mask];
+ *	   for a read: write data, status; store_release(&entry.done, seq); }
+ *	store_release(&cons, new cons)     pairs with the kernel's acquire
+ *
+ * A write is posted: the vCPU goes on as soon as the entry is published.
+ * A read waits on its own entry until done == seq (load-acquire, pairs with
+ * the consumer's release), then takes data (and status) once.  After
+ * timeout_us it completes with all ones, as a PCIe completion timeout does.
+ * The kernel never reads anything else the consumer writes.
+ */
+#define SOFTEE_OFF_RINGS	0ULL	/* mmap offset of ring 0 */
+
+#define SOFTEE_RING_F_CORRUPT	(1U << 0) /* indices made no sense; ring off */
+#define SOFTEE_RING_F_DEAD	(1U << 1) /* session closing */
+
+/* Offsets (in bytes, from the start of a ring) and sizes of a ring. */
+struct softee_ring_offsets {
+	__u32 prod;		/* __u32; kernel writes, release */
+	__u32 flags;		/* __u32 SOFTEE_RING_F_*; kernel writes */
+	__u32 cons;		/* __u32; user writes, release */
+	__u32 entries;		/* struct softee_ring_entry[ring_entries] */
+	__u32 ring_entries;	/* a power of two */
+	__u32 ring_mask;	/* ring_entries - 1 */
+	__u32 entry_size;	/* sizeof(struct softee_ring_entry) */
+	__u32 __reserved;
+};
+
+/* softee_ring_entry.op */
+#define SOFTEE_OP_WRITE		0
+#define SOFTEE_OP_READ		1
+
+/* softee_ring_entry.bus and softee_region.bus */
+#define SOFTEE_BUS_MMIO		0
+#define SOFTEE_BUS_PIO		1
+
+/*
+ * One guest access.  K: the kernel writes it before publishing prod; the
+ * consumer may only read it.  U: the consumer writes it (reads only).
+ */
+struct softee_ring_entry {
+	__u32 seq;		/* K: the producer index of this entry */
+	__u32 done;		/* U: = seq when a read's data and status are
+				 *    valid (store-release); K sets ~seq */
+	__u8 op;		/* K: SOFTEE_OP_* */
+	__u8 bus;		/* K: SOFTEE_BUS_* */
+	__u8 len;		/* K: 1, 2, 4 or 8 bytes */
+	__u8 __pad;
+	__u32 region;		/* K: region id */
+	__aligned_u64 addr;	/* K: guest-physical address or port */
+	__aligned_u64 offset;	/* K: addr - region base */
+	__aligned_u64 data;	/* K (write) / U (read): value, little endian,
+				 *    the low len bytes count */
+	__u32 status;		/* U (read): 0 = data valid; anything else
+				 *    completes the read with all ones */
+	__u32 vcpu;		/* K: vcpu_idx */
+	__aligned_u64 time_ns;	/* K: CLOCK_MONOTONIC at the trap */
+	__aligned_u64 __reserved;
+};
+
+/**
+ * struct softee_attach - SOFTEE_ATTACH: start a session on a KVM VM
+ * @size:	sizeof(struct softee_attach)
+ * @flags:	must be 0
+ * @vm_fd:	a KVM VM fd (KVM_CREATE_VM's, or one taken with pidfd_getfd)
+ * @nr_rings:	rings to create, 1..SOFTEE_MAX_RINGS; vCPU i uses ring i
+ * @ring_entries: entries per ring, a power of two in
+ *		SOFTEE_RING_MIN_ENTRIES..SOFTEE_RING_MAX_ENTRIES; 0 = default
+ * @timeout_us:	read completion timeout, 1..SOFTEE_TIMEOUT_MAX_US; 0 = default
+ * @features:	out: SOFTEE_FEAT_*
+ * @ring_bytes:	out: bytes from one ring to the next in the mapping
+ * @mmap_bytes:	out: length to mmap at SOFTEE_OFF_RINGS (all rings)
+ * @session_id:	out: the session's name under /sys/kernel/debug/softee/
+ * @__reserved:	must be 0
+ * @ring_off:	out: the layout of each ring
+ *
+ * Returns the session fd (O_CLOEXEC).  The session holds a reference on
+ * the VM until it is closed.
+ */
+struct softee_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 vm_fd;
+	__u32 nr_rings;
+	__u32 ring_entries;
+	__u32 timeout_us;
+	__u32 features;
+	__u32 ring_bytes;
+	__aligned_u64 mmap_bytes;
+	__u32 session_id;
+	__u32 __reserved;
+	struct softee_ring_offsets ring_off;
+};
+
+/* softee_region.flags */
+#define SOFTEE_REGION_F_NULL	(1U << 0) /* in-kernel null device: writes
+					   * are counted and dropped, reads
+					   * return 0; no ring (a baseline) */
+
+/**
+ * struct softee_region - SOFTEE_REGION_ADD
+ * @size:	sizeof(struct softee_region)
+ * @flags:	SOFTEE_REGION_F_*
+ * @bus:	SOFTEE_BUS_MMIO or SOFTEE_BUS_PIO
+ * @__pad:	must be 0
+ * @id:		out: the region id, carried in every ring entry
+ * @base:	guest-physical address or first port
+ * @len:	bytes (ports), > 0
+ * @__reserved:	must be 0
+ */
+struct softee_region {
+	__u32 size;
+	__u32 flags;
+	__u8 bus;
+	__u8 __pad[3];
+	__u32 id;
+	__aligned_u64 base;
+	__aligned_u64 len;
+	__aligned_u64 __reserved[2];
+};
+
+/**
+ * struct softee_region_del - SOFTEE_REGION_DEL
+ * @size:	sizeof(struct softee_region_del)
+ * @flags:	must be 0
+ * @id:		the region to remove; its waiting reads complete with all ones
+ * @__reserved:	must be 0
+ */
+struct softee_region_del {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+/**
+ * struct softee_timeout - SOFTEE_SET_TIMEOUT
+ * @size:	sizeof(struct softee_timeout)
+ * @flags:	must be 0
+ * @timeout_us:	in: new timeout, 1..SOFTEE_TIMEOUT_MAX_US; 0 = default
+ * @old_us:	out: the previous timeout
+ */
+struct softee_timeout {
+	__u32 size;
+	__u32 flags;
+	__u32 timeout_us;
+	__u32 old_us;
+};
+
+/* What happened, per session, ring (vCPU) or region. */
+struct softee_counters {
+	__aligned_u64 writes;		/* posted writes queued */
+	__aligned_u64 reads;		/* reads queued */
+	__aligned_u64 write_bytes;
+	__aligned_u64 read_bytes;
+	__aligned_u64 completions;	/* reads completed by the consumer */
+	__aligned_u64 errors;		/* ... with status != 0 */
+	__aligned_u64 timeouts;		/* reads completed by the timeout */
+	__aligned_u64 ring_full;	/* accesses that waited for ring space */
+	__aligned_u64 drops;		/* writes dropped: ring full or off */
+	__aligned_u64 corrupt;		/* corrupt-ring events */
+	__aligned_u64 aborted;		/* reads ended by a fatal signal, region
+					 * removal, session close or a bad ring */
+	__aligned_u64 no_ring;		/* accesses from a vCPU with no ring */
+	__aligned_u64 __reserved[4];
+};
+
+/* softee_stats.scope */
+#define SOFTEE_STATS_SESSION	0	/* index must be 0 */
+#define SOFTEE_STATS_RING	1	/* index = ring (vCPU) */
+#define SOFTEE_STATS_REGION	2	/* index = region id */
+
+/**
+ * struct softee_stats - SOFTEE_GET_STATS
+ * @size:	sizeof(struct softee_stats)
+ * @flags:	must be 0
+ * @scope:	SOFTEE_STATS_*
+ * @index:	which ring or region
+ * @ring_flags:	out: SOFTEE_RING_F_* (scope RING), else 0
+ * @__reserved:	must be 0
+ * @c:		out: the counters
+ */
+struct softee_stats {
+	__u32 size;
+	__u32 flags;
+	__u32 scope;
+	__u32 index;
+	__u32 ring_flags;
+	__u32 __reserved;
+	struct softee_counters c;
+};
+
+/* The ABI, pinned.  Both the module and user space compile these. */
+#define __SOFTEE_ASSERT(e, m) _Static_assert(e, m)
+#define __SOFTEE_OFF(t, f, o) \
+	__SOFTEE_ASSERT(__builtin_offsetof(struct t, f) == (o), #t "." #f)
+#define __SOFTEE_SIZE(t, s) \
+	__SOFTEE_ASSERT(sizeof(struct t) == (s), "sizeof " #t)
+
+__SOFTEE_SIZE(softee_ring_entry, 64);
+__SOFTEE_OFF(softee_ring_entry, seq, 0);
+__SOFTEE_OFF(softee_ring_entry, done, 4);
+__SOFTEE_OFF(softee_ring_entry, op, 8);
+__SOFTEE_OFF(softee_ring_entry, bus, 9);
+__SOFTEE_OFF(softee_ring_entry, len, 10);
+__SOFTEE_OFF(softee_ring_entry, region, 12);
+__SOFTEE_OFF(softee_ring_entry, addr, 16);
+__SOFTEE_OFF(softee_ring_entry, offset, 24);
+__SOFTEE_OFF(softee_ring_entry, data, 32);
+__SOFTEE_OFF(softee_ring_entry, status, 40);
+__SOFTEE_OFF(softee_ring_entry, vcpu, 44);
+__SOFTEE_OFF(softee_ring_entry, time_ns, 48);
+__SOFTEE_OFF(softee_ring_entry, __reserved, 56);
+
+__SOFTEE_SIZE(softee_ring_offsets, 32);
+__SOFTEE_OFF(softee_ring_offsets, prod, 0);
+__SOFTEE_OFF(softee_ring_offsets, flags, 4);
+__SOFTEE_OFF(softee_ring_offsets, cons, 8);
+__SOFTEE_OFF(softee_ring_offsets, entries, 12);
+__SOFTEE_OFF(softee_ring_offsets, ring_entries, 16);
+__SOFTEE_OFF(softee_ring_offsets, ring_mask, 20);
+__SOFTEE_OFF(softee_ring_offsets, entry_size, 24);
+
+__SOFTEE_SIZE(softee_attach, 80);
+__SOFTEE_OFF(softee_attach, size, 0);
+__SOFTEE_OFF(softee_attach, flags, 4);
+__SOFTEE_OFF(softee_attach, vm_fd, 8);
+__SOFTEE_OFF(softee_attach, nr_rings, 12);
+__SOFTEE_OFF(softee_attach, ring_entries, 16);
+__SOFTEE_OFF(softee_attach, timeout_us, 20);
+__SOFTEE_OFF(softee_attach, features, 24);
+__SOFTEE_OFF(softee_attach, ring_bytes, 28);
+__SOFTEE_OFF(softee_attach, mmap_bytes, 32);
+__SOFTEE_OFF(softee_attach, session_id, 40);
+__SOFTEE_OFF(softee_attach, ring_off, 48);
+
+__SOFTEE_SIZE(softee_region, 48);
+__SOFTEE_OFF(softee_region, flags, 4);
+__SOFTEE_OFF(softee_region, bus, 8);
+__SOFTEE_OFF(softee_region, id, 12);
+__SOFTEE_OFF(softee_region, base, 16);
+__SOFTEE_OFF(softee_region, len, 24);
+__SOFTEE_OFF(softee_region, __reserved, 32);
+
+__SOFTEE_SIZE(softee_region_del, 16);
+__SOFTEE_OFF(softee_region_del, id, 8);
+
+__SOFTEE_SIZE(softee_timeout, 16);
+__SOFTEE_OFF(softee_timeout, timeout_us, 8);
+__SOFTEE_OFF(softee_timeout, old_us, 12);
+
+__SOFTEE_SIZE(softee_counters, 128);
+__SOFTEE_SIZE(softee_stats, 152);
+__SOFTEE_OFF(softee_stats, scope, 8);
+__SOFTEE_OFF(softee_stats, index, 12);
+__SOFTEE_OFF(softee_stats, ring_flags, 16);
+__SOFTEE_OFF(softee_stats, c, 24);
+
+#endif /* _UAPI_SOFTEE_H */
