@@ -39,9 +39,10 @@ USER_PROGS :=
 SELFTEST_PROGS :=
 LIBSOFTEE_SRCS :=
 
+LIBSOFTEE := $(B)/libsoftee.a
+
 include $(sort $(wildcard user/*/build.mk)) $(wildcard selftests/build.mk)
 
-LIBSOFTEE := $(B)/libsoftee.a
 LIBSOFTEE_OBJS := $(patsubst %.c,$(B)/%.o,$(LIBSOFTEE_SRCS))
 
 $(LIBSOFTEE): $(LIBSOFTEE_OBJS)
@@ -51,6 +52,8 @@ $(LIBSOFTEE): $(LIBSOFTEE_OBJS)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CFLAGS_$(*F)) -MMD -MP -c $< -o $@
+
+.SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl ABI of softee.ko, without running a guest: struct sizes
+ * (too short, too long with garbage, exact), bad arguments, limits and
+ * errnos, mmap bounds.  Needs the module (runs in the test VM).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "kselftest_harness.h"
+#include "softee.h"
+
+/* The raw ioctl: -errno or the result. */
+static long __ioc(int fd, unsigned long cmd, void *arg)
+{
+	long r = ioctl(fd, cmd, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+FIXTURE(kmod) {
+	int dev;		/* /dev/softee */
+	int kvm;		/* /dev/kvm */
+	int vm;			/* a VM with 2 MiB of RAM at 0 */
+	void *ram;
+};
+
+FIXTURE_SETUP(kmod)
+{
+	struct kvm_userspace_memory_region mr = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = 2 << 20,
+	};
+
+	self->dev = open(SOFTEE_DEVICE, O_RDWR);
+	if (self->dev < 0)
+		SKIP(return, "%s: %s (softee.ko not loaded)", SOFTEE_DEVICE, strerror(errno));
+	self->kvm = open("/dev/kvm", O_RDWR);
+	if (self->kvm < 0)
+		SKIP(return, "/dev/kvm: %s", strerror(errno));
+	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, self->vm);
+	self->ram = mmap(NULL, mr.memory_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ram);
+	mr.userspace_addr = (uintptr_t)self->ram;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+}
+
+FIXTURE_TEARDOWN(kmod)
+{
+	if (self->vm > 0)
+		close(self->vm);
+	if (self->kvm > 0)
+		close(self->kvm);
+	if (self->dev > 0)
+		close(self->dev);
+}
+
+static struct softee_attach attach_args(int vm_fd)
+{
+	return (struct softee_attach){
+		.size = sizeof(struct softee_attach), .vm_fd = vm_fd, .nr_rings = 2,
+	};
+}
+
+static int attach(int dev, int vm_fd)
+{
+	struct softee_attach a = attach_args(vm_fd);
+
+	return __ioc(dev, SOFTEE_ATTACH, &a);
+}
+
+TEST_F(kmod, attach_exact)
+{
+	struct softee_attach a = attach_args(self->vm);
+	int s = __ioc(self->dev, SOFTEE_ATTACH, &a);
+	void *p;
+
+	ASSERT_LE(0, s);
+	EXPECT_EQ(SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO,
+		  a.features & (SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO));
+	EXPECT_EQ(SOFTEE_RING_DEFAULT_ENTRIES, a.ring_entries);
+	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, a.timeout_us);
+	EXPECT_EQ(a.ring_entries, a.ring_off.ring_entries);
+	EXPECT_EQ(a.ring_entries - 1, a.ring_off.ring_mask);
+	EXPECT_EQ(sizeof(struct softee_ring_entry), a.ring_off.entry_size);
+	EXPECT_EQ((uint64_t)a.ring_bytes * 2, a.mmap_bytes);
+	EXPECT_LE(a.ring_off.entries + a.ring_entries * 64, a.ring_bytes);
+	/* prod and cons on separate cache lines */
+	EXPECT_LE(64, a.ring_off.cons - a.ring_off.prod);
+	EXPECT_NE(0, fcntl(s, F_GETFD) & FD_CLOEXEC);
+
+	p = mmap(NULL, a.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, *(uint32_t *)((char *)p + a.ring_off.prod));
+	EXPECT_EQ(0, munmap(p, a.mmap_bytes));
+	/* beyond the rings */
+	p = mmap(NULL, a.mmap_bytes + 4096, PROT_READ, MAP_SHARED, s, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s, a.mmap_bytes);
+	EXPECT_EQ(MAP_FAILED, p);
+	/* one ring alone */
+	p = mmap(NULL, a.ring_bytes, PROT_READ, MAP_SHARED, s, a.ring_bytes);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, a.ring_bytes);
+	close(s);
+}
+
+TEST_F(kmod, attach_sizes)
+{
+	struct {
+		struct softee_attach a;
+		uint8_t tail[16];
+	} big;
+	struct softee_attach a = attach_args(self->vm);
+	int s;
+
+	a.size = 8;
+	EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a));
+	a.size = sizeof(a) - 4;
+	EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a));
+
+	memset(&big, 0, sizeof(big));
+	big.a = attach_args(self->vm);
+	big.a.size = sizeof(big);
+	big.tail[7] = 0x5a;
+	EXPECT_EQ(-E2BIG, __ioc(self->dev, SOFTEE_ATTACH, &big));
+	/* a longer struct whose extra bytes are zero is fine */
+	big.tail[7] = 0;
+	s = __ioc(self->dev, SOFTEE_ATTACH, &big);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(0, big.tail[0]);	/* nothing written past our struct */
+	close(s);
+
+	EXPECT_EQ(-EFAULT, __ioc(self->dev, SOFTEE_ATTACH, (void *)8));
+	EXPECT_EQ(-ENOTTY, __ioc(self->dev, _IO(SOFTEE_TYPE, 0x7f), &a));
+}
+
+TEST_F(kmod, attach_not_a_vm)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	EXPECT_EQ(-EBADF, attach(self->dev, -1));
+	EXPECT_EQ(-EBADF, attach(self->dev, 100000));
+	EXPECT_EQ(-ENOTTY, attach(self->dev, null));
+	EXPECT_EQ(-ENOTTY, attach(self->dev, self->kvm));	/* /dev/kvm, not a VM */
+	EXPECT_EQ(-ENOTTY, attach(self->dev, self->dev));
+	close(null);
+}
+
+TEST_F(kmod, attach_bad_params)
+{
+	struct softee_attach a;
+
+#define BAD(field, value) do {						\
+		a = attach_args(self->vm);				\
+		a.field = value;					\
+		EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a)) \
+			TH_LOG(#field " = " #value);			\
+	} while (0)
+	BAD(flags, 1);
+	BAD(nr_rings, 0);
+	BAD(nr_rings, SOFTEE_MAX_RINGS + 1);
+	BAD(ring_entries, 3);
+	BAD(ring_entries, 4);
+	BAD(ring_entries, 100);
+	BAD(ring_entries, SOFTEE_RING_MAX_ENTRIES * 2);
+	BAD(timeout_us, SOFTEE_TIMEOUT_MAX_US + 1);
+	BAD(__reserved, 1);
+	BAD(features, 1);
+	BAD(ring_off.prod, 1);
+	/* more ring memory than a session may have */
+	a = attach_args(self->vm);
+	a.nr_rings = SOFTEE_MAX_RINGS;
+	a.ring_entries = SOFTEE_RING_MAX_ENTRIES;
+	EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a));
+#undef BAD
+}
+
+TEST_F(kmod, attach_busy)
+{
+	int s1 = attach(self->dev, self->vm), s2;
+
+	ASSERT_LE(0, s1);
+	EXPECT_EQ(-EBUSY, attach(self->dev, self->vm));
+	close(s1);
+	s2 = attach(self->dev, self->vm);
+	EXPECT_LE(0, s2);
+	close(s2);
+}
+
+TEST_F(kmod, not_root)
+{
+	pid_t pid = fork();
+	int st;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresuid(65534, 65534, 65534))
+			_exit(3);
+		if (open(SOFTEE_DEVICE, O_RDWR) >= 0)
+			_exit(1);
+		/* an fd passed down from root is still refused */
+		_exit(__ioc(self->dev, SOFTEE_ATTACH, &(struct softee_attach){
+			.size = sizeof(struct softee_attach), .vm_fd = self->vm,
+			.nr_rings = 1 }) == -EPERM ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+FIXTURE(session) {
+	int dev, kvm, vm, s;
+	void *ram;
+};
+
+FIXTURE_SETUP(session)
+{
+	struct kvm_userspace_memory_region mr = {
+		.slot = 0, .guest_phys_addr = 0x100000, .memory_size = 2 << 20,
+	};
+
+	self->dev = open(SOFTEE_DEVICE, O_RDWR);
+	if (self->dev < 0)
+		SKIP(return, "%s: %s (softee.ko not loaded)", SOFTEE_DEVICE, strerror(errno));
+	self->kvm = open("/dev/kvm", O_RDWR);
+	if (self->kvm < 0)
+		SKIP(return, "/dev/kvm: %s", strerror(errno));
+	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, self->vm);
+	self->ram = mmap(NULL, mr.memory_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ram);
+	mr.userspace_addr = (uintptr_t)self->ram;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	self->s = attach(self->dev, self->vm);
+	ASSERT_LE(0, self->s);
+}
+
+FIXTURE_TEARDOWN(session)
+{
+	if (self->s > 0)
+		close(self->s);
+	if (self->vm > 0)
+		close(self->vm);
+	if (self->kvm > 0)
+		close(self->kvm);
+	if (self->dev > 0)
+		close(self->dev);
+}
+
+static long region_add(int s, uint8_t bus, uint64_t base, uint64_t len,
+		       uint32_t flags)
+{
+	struct softee_region r = {
+		.size = sizeof(r), .flags = flags, .bus = bus, .base = base,
+		.len = len,
+	};
+	long ret = __ioc(s, SOFTEE_REGION_ADD, &r);
+
+	return ret < 0 ? ret : r.id;
+}
+
+static long region_del(int s, uint32_t id)
+{
+	struct softee_region_del d = { .size = sizeof(d), .id = id };
+
+	return __ioc(s, SOFTEE_REGION_DEL, &d);
+}
+
+TEST_F(session, region_sizes)
+{
+	struct {
+		struct softee_region r;
+		uint8_t tail[8];
+	} big = { .r = { .size = sizeof(big), .base = 0xc0000000, .len = 4096 } };
+	struct softee_region r = { .size = 4, .base = 0xc0000000, .len = 4096 };
+	struct softee_region_del d = { .size = 4 };
+
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_ADD, &r));
+	big.tail[3] = 1;
+	EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_REGION_ADD, &big));
+	big.tail[3] = 0;
+	ASSERT_EQ(0, __ioc(self->s, SOFTEE_REGION_ADD, &big));
+	EXPECT_EQ(0, big.r.id);
+
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_DEL, &d));
+	{
+		struct { struct softee_region_del d; uint64_t tail; } bd = {
+			.d = { .size = sizeof(bd), .id = 0 }, .tail = 1 };
+		EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_REGION_DEL, &bd));
+		bd.tail = 0;
+		EXPECT_EQ(0, __ioc(self->s, SOFTEE_REGION_DEL, &bd));
+	}
+	EXPECT_EQ(-ENOENT, region_del(self->s, 0));
+}
+
+TEST_F(session, region_bad)
+{
+	EXPECT_EQ(-EINVAL, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0, 0));
+	EXPECT_EQ(-EINVAL, region_add(self->s, 2, 0xc0000000, 16, 0));
+	EXPECT_EQ(-EINVAL, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 16, 0x80));
+	EXPECT_EQ(-EINVAL, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, (1ULL << 30) + 1, 0));
+	EXPECT_EQ(-EOVERFLOW, region_add(self->s, SOFTEE_BUS_MMIO, ~0ULL - 8, 16, 0));
+	EXPECT_EQ(-EOVERFLOW, region_add(self->s, SOFTEE_BUS_PIO, 0xfff8, 16, 0));
+	EXPECT_EQ(-EOVERFLOW, region_add(self->s, SOFTEE_BUS_PIO, 0x10000, 1, 0));
+	/* guest RAM is at [1 MiB, 3 MiB) */
+	EXPECT_EQ(-EADDRNOTAVAIL, region_add(self->s, SOFTEE_BUS_MMIO, 0x200000, 16, 0));
+	EXPECT_EQ(-EADDRNOTAVAIL, region_add(self->s, SOFTEE_BUS_MMIO, 0xff000, 0x1001, 0));
+	EXPECT_EQ(-EADDRNOTAVAIL, region_add(self->s, SOFTEE_BUS_MMIO, 0x2ff000, 0x2000, 0));
+	/* next to RAM is fine, and the same numbers as ports are fine */
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xff000, 0x1000, 0));
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0x300000, 0x1000, 0));
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_PIO, 0x2000, 0x10, 0));
+	/* reserved fields */
+	{
+		struct softee_region r = { .size = sizeof(r), .base = 0xd0000000, .len = 16 };
+
+		r.__pad[1] = 1;
+		EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_ADD, &r));
+		r.__pad[1] = 0;
+		r.__reserved[1] = 1;
+		EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_ADD, &r));
+		r.__reserved[1] = 0;
+		r.id = 3;
+		EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_ADD, &r));
+	}
+}
+
+TEST_F(session, region_overlap)
+{
+	long a = region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0);
+
+	ASSERT_LE(0, a);
+	EXPECT_EQ(-EEXIST, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0));
+	EXPECT_EQ(-EEXIST, region_add(self->s, SOFTEE_BUS_MMIO, 0xbffff000, 0x1001, 0));
+	EXPECT_EQ(-EEXIST, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000fff, 1, 0));
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0001000, 0x1000, 0));
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xbffff000, 0x1000, 0));
+	/* the same range on the other bus does not overlap */
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_PIO, 0x1000, 0x1000, 0));
+	/* removed, the range is free again */
+	EXPECT_EQ(0, region_del(self->s, a));
+	EXPECT_EQ(a, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0));
+}
+
+TEST_F(session, region_limit)
+{
+	int i;
+
+	for (i = 0; i < SOFTEE_MAX_REGIONS; i++)
+		ASSERT_EQ(i, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000 + i * 0x1000ULL, 0x1000, 0));
+	EXPECT_EQ(-ENOSPC, region_add(self->s, SOFTEE_BUS_MMIO, 0xd0000000, 0x1000, 0));
+	EXPECT_EQ(0, region_del(self->s, 17));
+	EXPECT_EQ(17, region_add(self->s, SOFTEE_BUS_MMIO, 0xd0000000, 0x1000, 0));
+	EXPECT_EQ(-ENOENT, region_del(self->s, SOFTEE_MAX_REGIONS));
+	EXPECT_EQ(-ENOENT, region_del(self->s, ~0U));
+	{
+		struct softee_region_del d = { .size = sizeof(d), .id = 1, .flags = 1 };
+
+		EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_DEL, &d));
+	}
+}
+
+TEST_F(session, timeout)
+{
+	struct softee_timeout t = { .size = sizeof(t), .timeout_us = 1234 };
+	struct {
+		struct softee_timeout t;
+		uint32_t tail;
+	} big = { .t = { .size = sizeof(big) }, .tail = 9 };
+
+	ASSERT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, t.old_us);
+	t.timeout_us = 0;	/* back to the default */
+	ASSERT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	EXPECT_EQ(1234, t.old_us);
+	t.timeout_us = SOFTEE_TIMEOUT_MAX_US + 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	t.timeout_us = 10;
+	t.flags = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	t.flags = 0;
+	t.size = 8;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_SET_TIMEOUT, &big));
+	big.tail = 0;
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &big));
+	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, big.t.old_us);
+}
+
+TEST_F(session, stats)
+{
+	struct softee_stats st = { .size = sizeof(st) };
+	struct {
+		struct softee_stats st;
+		uint32_t tail;
+	} big = { .st = { .size = sizeof(big) }, .tail = 1 };
+	long id;
+
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	EXPECT_EQ(0, st.c.writes);
+	st.index = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.scope = SOFTEE_STATS_RING;
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.index = 2;	/* two rings */
+	EXPECT_EQ(-ENOENT, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.scope = SOFTEE_STATS_REGION;
+	st.index = 0;
+	EXPECT_EQ(-ENOENT, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	id = region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0);
+	ASSERT_LE(0, id);
+	st.index = id;
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.scope = 3;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.scope = 0;
+	st.index = 0;
+	st.flags = 2;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_GET_STATS, &big));
+	big.tail = 0;
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &big));
+	/* a short struct without the counters is refused */
+	st.flags = 0;
+	st.size = 16;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+}
+
+TEST_F(session, session_outlives_vm_fd)
+{
+	/* The VMM closes its VM fd: the session keeps the VM until closed. */
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0));
+	close(self->vm);
+	self->vm = -1;
+	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0001000, 0x1000, 0));
+	EXPECT_EQ(0, region_del(self->s, 0));
+}
+
+TEST_HARNESS_MAIN
