@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Self-test of the test VM runner (vm-run): boots a VM per case and checks
+# vm-run's exit status and output. Prints TAP; exits 0 if all passed, 4
+# (kselftest's skip) if vm-run skips here, 1 otherwise.
+
+set -euo pipefail
+
+HERE=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
+VM_RUN=$HERE/vm-run
+TMP=$(mktemp -d)
+trap 'rm -rf -- "$TMP"' EXIT
+cd -- "$HERE"
+
+n=0
+failed=0
+t_all=$EPOCHREALTIME
+
+secs() { # since
+	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# Runs vm-run with the arguments; leaves its status in $rc, its stdout and
+# stderr in $TMP/out and $TMP/err.
+vm() {
+	rc=0
+	"$VM_RUN" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+}
+
+# result NAME OK [why]: prints the TAP line, and on failure what vm-run said.
+result() {
+	n=$((n + 1))
+	if [[ $2 == 1 ]]; then
+		echo "ok $n $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $1${3:+ # $3}"
+		sed 's/^/# stdout: /' "$TMP/out"
+		sed 's/^/# stderr: /' "$TMP/err"
+	fi
+}
+
+# expect NAME STATUS: vm-run's status was STATUS.
+expect() {
+	if [[ $rc == "$2" ]]; then
+		result "$1" 1
+	else
+		result "$1" 0 "status $rc, want $2"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..9"
+
+# 1: a passing command. Also finds out whether vm-run can run here at all,
+# and the VM's kernel version.
+t=$EPOCHREALTIME
+vm --timing -- uname -r
+if [[ $rc == 4 ]]; then
+	sed 's/^/# /' "$TMP/err"
+	echo "# SKIP vm-run cannot run here"
+	exit 4
+fi
+expect "a passing command exits 0" 0
+kver=$(head -n 1 "$TMP/out")
+grep -h '^vm-run: timing:' "$TMP/err" | sed "s/^/# /;s/\$/ (wall $(secs "$t")s)/"
+
+# 2: the command's status comes back.
+vm -- sh -c 'exit 3'
+expect "sh -c 'exit 3' exits 3" 3
+
+# 3: a warning in the kernel log fails a passing command.
+vm -- sh -c 'echo "<4>WARNING: fake" >/dev/kmsg'
+if [[ $rc == 1 ]] && grep -q 'WARNING: fake' "$TMP/err"; then
+	result "a kernel WARNING fails the run" 1
+else
+	result "a kernel WARNING fails the run" 0 "status $rc, want 1 and the line on stderr"
+fi
+
+# 4: KVM works inside (nested guests).
+vm -- test -c /dev/kvm
+expect "/dev/kvm exists in the VM" 0
+
+# 5: output, environment and working directory. Only the command's output
+# reaches stdout, a last line without a newline included, and a marker-like
+# line from the command cannot fool the runner.
+# shellcheck disable=SC2016 # expanded in the VM
+vm --env 'FOO=a b' --env BAR= -- \
+	sh -c 'echo "$FOO|$BAR|$PWD|$SOFTEE_VM"; echo SOFTEE_VM_RC=7 nonce=0; printf end'
+printf '%s\n' "a b||$HERE|1" "SOFTEE_VM_RC=7 nonce=0" end >"$TMP/want"
+if [[ $rc == 0 ]] && cmp -s "$TMP/want" "$TMP/out"; then
+	result "output, --env and the working directory" 1
+else
+	result "output, --env and the working directory" 0 "status $rc or unexpected stdout"
+fi
+
+# 6: the command's timeout.
+t=$EPOCHREALTIME
+vm --timeout 2 -- sleep 120
+if [[ $rc == 124 ]] && grep -q 'timed out' "$TMP/err"; then
+	result "--timeout kills the command (status 124, $(secs "$t")s)" 1
+else
+	result "--timeout kills the command" 0 "status $rc, want 124"
+fi
+
+# 7: --insmod with parameters, with a stock module.
+dummy=$(compgen -G "/lib/modules/$kver/kernel/drivers/net/dummy.ko*" | head -n 1) || true
+if [[ -n $dummy ]]; then
+	vm --insmod "$dummy numdummies=2" -- sh -c 'test -e /sys/class/net/dummy1'
+	expect "--insmod with parameters" 0
+else
+	result "--insmod with parameters # SKIP no dummy.ko for $kver" 1
+fi
+
+# 8: a kernel crash is a VM failure, not a pass.
+vm -- sh -c 'echo c >/proc/sysrq-trigger; sleep 5'
+expect "a kernel panic fails the run with 125" 125
+
+# 9: bad arguments.
+vm --timeout x -- true
+if [[ $rc == 2 && $(wc -l <"$TMP/err") == 1 ]]; then
+	result "bad arguments: one line, status 2" 1
+else
+	result "bad arguments: one line, status 2" 0 "status $rc"
+fi
+
+echo "# $n tests, $failed failed, $(secs "$t_all")s"
+((failed == 0)) || exit 1
+exit 0
