@@ -70,9 +70,10 @@ void softee_counters_add(struct softee_counters *to,
 }
 
 /*
- * The bounded, backing-off wait of a vCPU: busy-poll for spin_us (a poller
- * on another core answers within it), then sleep with a growing interval so
- * that a poller on the same core can run.  Ends at the session's timeout,
+ * The bounded, backing-off wait of a vCPU: for spin_us, busy-poll (a poller
+ * on another core answers within it) or, when another task is runnable on
+ * this core, yield to it (a poller on the same core); then sleep with a
+ * growing interval.  Ends at the session's timeout,
  * at a fatal signal, or when the region or the session goes away.
  */
 struct softee_waiter {
@@ -104,7 +105,11 @@ static int softee_wait_step(struct softee_waiter *w,
 	if (now >= w->deadline)
 		return -ETIMEDOUT;
 	if (now < w->spin_end) {
-		cpu_relax();
+		/* A poller that shares this core gets it at once. */
+		if (!single_task_running())
+			yield();
+		else
+			cpu_relax();
 		return 0;
 	}
 	usleep_range(w->sleep_us, 2 * w->sleep_us);
