@@ -1,0 +1,2 @@
+# libsoftee: what the user-space programs share (ring, wait, the module's ioctls).
+LIBSOFTEE_SRCS += user/lib/ring.c user/lib/wait.c user/lib/kmod.c
