@@ -8,3 +8,10 @@ $(B)/selftests/%.o: CFLAGS += -isystem $(KSFT_INC) -I$(CURDIR)/selftests/lib
 $(B)/selftests/%.o: | $(KSFT_INC)/kselftest_harness.h
 $(B)/selftests/%_test: $(B)/selftests/%_test.o $(LIBSOFTEE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The ring library and the micro-VM library, natively (no module).
+SELFTEST_PROGS += $(B)/selftests/ring_test $(B)/selftests/microvm_test
+$(call microvm_guest,selftests/microvm_test_guest.c)
+$(B)/selftests/microvm_test: $(B)/selftests/microvm_test.o $(B)/selftests/microvm_test_guest.o \
+		$(B)/libmicrovm.a $(B)/libsoftee.a user/microvm/check-guest
+	$(call microvm_link,$(B)/selftests/microvm_test_guest.o)

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# trap_exit_test.sh - softee-trap without the module: `run --exit` over every
+# program, size, bus and 1-2 vCPUs (the guest checks each read, the responder
+# each access); the native bench cases; every usage error exits 2 with one
+# line; attach's errors without the module. TAP output.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+T=build/softee-trap
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
+skip() { n=$((n + 1)); echo "ok $n $* # SKIP"; }
+
+[ -x "$T" ] || { echo "1..0 # SKIP $T is not built"; exit 4; }
+if [ ! -c /dev/kvm ]; then echo "1..0 # SKIP no /dev/kvm"; exit 4; fi
+
+# A loaded machine is slow: a generous completion timeout.
+tmo="--timeout-us 2000000"
+
+for bus in "--mmio 0xc0000000:0x1000" "--pio 0x6000:0x100"; do
+	for v in 1 2; do
+		for p in write read mixed; do
+			for s in 1 2 4 8 all; do
+				[ "$s" = 8 ] && [[ $bus == --pio* ]] && continue
+				name="run --exit $bus --vcpus $v --program $p --size $s"
+				if out=$($T run --exit --quiet $tmo $bus --vcpus $v --program $p --size $s --count 300 2>&1) &&
+				   grep -q ': OK$' <<<"$out"; then
+					ok "$name"
+				else
+					not_ok "$name"; sed 's/^/# /' <<<"$out"
+				fi
+			done
+		done
+	done
+done
+
+for w in spin yield sleep; do
+	if out=$($T run --exit --quiet $tmo --wait $w --count 500 2>&1); then ok "run --exit --wait $w"
+	else not_ok "run --exit --wait $w"; sed 's/^/# /' <<<"$out"; fi
+done
+
+# --trace prints one line per access.
+out=$($T run --exit --trace --count 16 2>/dev/null)
+lines=$(grep -c ' vcpu 0 ' <<<"$out")
+[ "$lines" = 16 ] && ok "run --trace prints every access" || { not_ok "run --trace prints every access ($lines lines)"; sed 's/^/# /' <<<"$out"; }
+
+for c in exit_write exit_read exitring_write exitring_read ioeventfd_write coalesced_write; do
+	if out=$($T bench --case $c --count 2000 $tmo 2>&1) && grep -qE '^ns_per_access=[0-9]+\.[0-9]$' <<<"$out"; then
+		ok "bench --case $c: $out"
+	else
+		not_ok "bench --case $c"; sed 's/^/# /' <<<"$out"
+	fi
+done
+
+# Usage errors: exit 2, one line on stderr naming the argument.
+usage() {
+	local want=$1; shift
+	local err rc
+	err=$($T "$@" 2>&1 >/dev/null); rc=$?
+	if [ $rc = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -qF -- "$want" <<<"$err"; then
+		ok "usage error: $* -> $err"
+	else
+		not_ok "usage error: $* (exit $rc): $err"
+	fi
+}
+usage "not a command" frobnicate
+usage "--size" run --size 3
+usage "--count" run --count 0
+usage "--count" run --count x
+usage "--vcpus" run --vcpus 65
+usage "--mmio" run --mmio 0xc0000000
+usage "--mmio" run --mmio 0x1000:0x100
+usage "--mmio" run --mmio 0xc0000004:0x100
+usage "--mmio" run --mmio 0x100000000:0x100
+usage "--pio" run --pio 0xfff0:0x100
+usage "--pio" run --pio 0xe00:0x100
+usage "--size" run --pio 0x6000:0x100 --size 8
+usage "--kmod" run --kmod --exit
+usage "--wait" run --wait busy
+usage "--program" run --program rw
+usage "--bogus" run --bogus
+usage "--case" bench
+usage "--case" bench --case nope
+usage "--pid" attach --mmio 0xc0000000:0x10
+usage "--pid" attach --pid abc --mmio 0xc0000000:0x10
+usage "--mmio" attach --pid 1
+
+# attach's errors (no module needed for these).
+err=$($T attach --pid 2147483647 --mmio 0xc0000000:0x10 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "no such process" <<<"$err" && ok "attach: no such process" || not_ok "attach: no such process: $err"
+err=$($T attach --pid $$ --mmio 0xc0000000:0x10 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "is not a KVM VMM: no anon_inode:kvm-vm in /proc/$$/fd" <<<"$err" &&
+	ok "attach: not a VMM" || not_ok "attach: not a VMM: $err"
+if [ ! -e /dev/softee ]; then
+	$T run --exit --quiet $tmo --program write --count 100000000 --max-seconds 60 >/dev/null 2>&1 &
+	vmm=$!
+	for _ in $(seq 50); do ls -l /proc/$vmm/fd 2>/dev/null | grep -q kvm-vm && break; sleep 0.1; done
+	err=$($T attach --pid $vmm --mmio 0xc0000000:0x10 2>&1); rc=$?
+	[ $rc = 1 ] && grep -q "softee.ko is not loaded (insmod build/softee.ko)" <<<"$err" &&
+		ok "attach: module not loaded" || not_ok "attach: module not loaded: $err"
+	if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+		err=$(setpriv --reuid=65534 --regid=65534 --clear-groups $T attach --pid $vmm --mmio 0xc0000000:0x10 2>&1); rc=$?
+		[ $rc = 1 ] && grep -q "permission denied" <<<"$err" && ok "attach: permission" || not_ok "attach: permission: $err"
+	else
+		skip "attach: permission (needs root and setpriv)"
+	fi
+	kill $vmm 2>/dev/null; wait $vmm 2>/dev/null
+else
+	skip "attach: module not loaded (/dev/softee exists)"
+	skip "attach: permission"
+fi
+
+echo "1..$n"
+[ $failed = 0 ]
