@@ -104,8 +104,12 @@ demo: deps
 	$(MAKE) all
 	selftests/demo
 
+bench-trap: deps
+	$(MAKE) all
+	selftests/bench/trap-bench
+
 clean:
 	rm -rf $(B)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-.PHONY: all user module selftests deps check demo clean
+.PHONY: all user module selftests deps check demo clean bench-trap
