@@ -1,6 +1,12 @@
 # selftests: one program per feature, listed one per line.
 SELFTESTS := \
 	kmod_ioctl_test \
+	transport_tlp_test \
+	transport_frame_test \
+	transport_gbn_test \
+	transport_liveness_test \
+	transport_ratectl_test \
+	transport_api_test \
 
 SELFTEST_PROGS += $(addprefix $(B)/selftests/,$(SELFTESTS))
 

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The transport object's API around the data path: what send_tlp refuses
+ * and why, the blocking poll and the deadline it waits for, tagged
+ * sessions, a node that leaves, configs that cannot work, a peer that
+ * restarts its stream.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include <softee/sim.h>
+#include <softee/tlp.h>
+#include <softee/transport.h>
+
+#define US	1000ULL
+#define MS	1000000ULL
+
+struct end {
+	struct softee_transport *t;
+	struct softee_peer *peer;
+	uint64_t rx_tlps;
+	int downs, resets;
+	int last_reason;
+};
+
+static void on_tlp(void *opaque, struct softee_peer *p, const uint8_t *tlp, uint32_t len)
+{
+	struct end *e = opaque;
+
+	(void)p;
+	(void)tlp;
+	(void)len;
+	e->rx_tlps++;
+}
+
+static void on_event(void *opaque, struct softee_peer *p, enum softee_transport_event ev)
+{
+	struct end *e = opaque;
+
+	if (ev == SOFTEE_TEV_PEER_DOWN) {
+		e->downs++;
+		e->last_reason = p->live->down_reason;
+	}
+	if (ev == SOFTEE_TEV_SESSION_RESET)
+		e->resets++;
+}
+
+FIXTURE(pair) {
+	uint64_t now;
+	struct softee_netdev *port[2];
+	struct end e[2];
+};
+
+FIXTURE_VARIANT(pair) {
+	bool vlan;
+};
+
+FIXTURE_VARIANT_ADD(pair, untagged) {
+	.vlan = false,
+};
+
+FIXTURE_VARIANT_ADD(pair, vlan) {
+	.vlan = true,
+};
+
+static uint64_t *the_clock;
+
+static uint64_t fixture_clock(void *opaque)
+{
+	(void)opaque;
+	return *the_clock;
+}
+
+FIXTURE_SETUP(pair)
+{
+	struct softee_sim_cfg sc = { .clock = &self->now, .latency_ns = 10 * US };
+	int i;
+
+	self->now = 1 * MS;
+	the_clock = &self->now;
+	ASSERT_EQ(0, softee_sim_create(self->port, &sc));
+	for (i = 0; i < 2; i++) {
+		struct softee_transport_cfg tc = {
+			.nd = self->port[i], .group = 12, .vlan = variant->vlan, .vlan_pcp = 5,
+			.no_heartbeats = true, .seed = 3 + i, .rx = on_tlp, .event = on_event,
+			.opaque = &self->e[i], .clock = fixture_clock, .txq_bytes = 8192,
+		};
+
+		ASSERT_EQ(0, softee_transport_create(&self->e[i].t, &tc, self->now));
+	}
+	for (i = 0; i < 2; i++) {
+		self->e[i].peer = softee_transport_add_peer(self->e[i].t, self->port[!i]->mac,
+							     SOFTEE_ROLE_BOX, self->now);
+		ASSERT_NE(NULL, self->e[i].peer);
+	}
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		softee_transport_destroy(self->e[i].t);
+		softee_netdev_close(self->port[i]);
+	}
+}
+
+static void run(FIXTURE_DATA(pair) *self, uint64_t ns)
+{
+	uint64_t end = self->now + ns;
+
+	while (self->now < end) {
+		softee_transport_poll(self->e[0].t, self->now);
+		softee_transport_poll(self->e[1].t, self->now);
+		self->now += 1 * US;
+	}
+}
+
+static int mwr(uint8_t *buf, uint32_t dws)
+{
+	static const uint8_t data[4096];
+	struct softee_tlp t = { .kind = SOFTEE_TLP_MWR, .len_dw = dws, .first_be = 0xf,
+				.last_be = dws > 1 ? 0xf : 0, .addr = 0x100000, .data = data };
+
+	return softee_tlp_encode(&t, buf, 4200);
+}
+
+TEST_F(pair, traffic_and_tags)
+{
+	uint8_t buf[4200];
+	int len = mwr(buf, 64), i;
+	const struct softee_transport_stats *s = softee_transport_stats(self->e[0].t);
+
+	for (i = 0; i < 1000; i++) {
+		while (softee_transport_send_tlp(self->e[0].peer, buf, len))
+			run(self, 1 * US);
+	}
+	run(self, 1 * MS);
+	EXPECT_EQ(1000, self->e[1].rx_tlps);
+	EXPECT_EQ(1000, s->tlps_acked);
+	/* A sends data frames only (no loss: none twice); a tag adds 4 bytes to each */
+	EXPECT_EQ(s->tx_data, s->tx_frames);
+	EXPECT_EQ(0, s->tx_retrans);
+	EXPECT_EQ(s->tx_data * (softee_frame_hdr_len(variant->vlan) + 4) + 1000ULL * len,
+		  s->tx_bytes);
+	EXPECT_EQ(0, softee_transport_stats(self->e[1].t)->rx_bad);
+}
+
+TEST_F(pair, send_tlp_refusals)
+{
+	uint8_t buf[4200];
+	uint32_t room = softee_transport_frame_payload(self->e[0].t);
+	int len, n = 0;
+
+	EXPECT_EQ(1500 - 28, room);
+	/* the size must be what DW0 says */
+	len = mwr(buf, 4);
+	EXPECT_EQ(-EINVAL, softee_transport_send_tlp(self->e[0].peer, buf, len - 4));
+	EXPECT_EQ(-EINVAL, softee_transport_send_tlp(self->e[0].peer, buf, len + 4));
+	buf[0] = 0x80;					/* a prefix */
+	EXPECT_EQ(-EINVAL, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	/* larger than a frame holds: 1024-byte MWr fits, 2048 does not */
+	len = mwr(buf, 256);
+	EXPECT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	len = mwr(buf, 512);
+	EXPECT_EQ(-EMSGSIZE, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	/* a full queue (8 KiB) says so, and polling drains it */
+	len = mwr(buf, 64);
+	while (!softee_transport_send_tlp(self->e[0].peer, buf, len))
+		n++;
+	EXPECT_EQ(-EAGAIN, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	EXPECT_LT(20, n);
+	EXPECT_LT(0, softee_transport_stats(self->e[0].t)->txq_full);
+	EXPECT_EQ((uint32_t)n + 1, self->e[0].peer->txq_tlps);
+	run(self, 1 * MS);
+	EXPECT_EQ(0, self->e[0].peer->txq_tlps);
+	EXPECT_EQ((uint64_t)n + 1, self->e[1].rx_tlps);
+	EXPECT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	/* and to a peer that is gone */
+	softee_transport_leave(self->e[1].t, self->now);
+	run(self, 1 * MS);
+	EXPECT_EQ(1, self->e[0].downs);
+	EXPECT_EQ(SOFTEE_DOWN_LEAVE, self->e[0].last_reason);
+	EXPECT_EQ(-ENOTCONN, softee_transport_send_tlp(self->e[0].peer, buf, len));
+}
+
+TEST_F(pair, deadlines_and_poll_wait)
+{
+	uint8_t buf[4200];
+	int len = mwr(buf, 8);
+	uint64_t dl;
+
+	/* idle, no heartbeats: nothing to do, ever */
+	run(self, 100 * US);
+	EXPECT_EQ(SOFTEE_GBN_NEVER, softee_transport_next_deadline(self->e[0].t, self->now));
+	/* a TLP queued: due now */
+	ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	EXPECT_EQ(self->now, softee_transport_next_deadline(self->e[0].t, self->now));
+	/* sent: the retransmission timer (5 ms before any RTT sample) */
+	softee_transport_poll(self->e[0].t, self->now);
+	dl = softee_transport_next_deadline(self->e[0].t, self->now);
+	EXPECT_EQ(self->now + 5 * MS, dl);
+	/* the receiver: its delayed ack (20 us) */
+	self->now += 10 * US;
+	softee_transport_poll(self->e[1].t, self->now);
+	EXPECT_EQ(1, self->e[1].rx_tlps);
+	EXPECT_EQ(self->now + 20 * US, softee_transport_next_deadline(self->e[1].t, self->now));
+	/* poll_wait reads the clock and sends the ack when it is due */
+	self->now += 20 * US;
+	EXPECT_LE(1, softee_transport_poll_wait(self->e[1].t, 1000));
+	EXPECT_EQ(1, softee_transport_stats(self->e[1].t)->tx_acks);
+	self->now += 10 * US;
+	EXPECT_LE(1, softee_transport_poll_wait(self->e[0].t, 1000));
+	EXPECT_EQ(1, softee_transport_stats(self->e[0].t)->tlps_acked);
+	EXPECT_EQ(SOFTEE_GBN_NEVER, softee_transport_next_deadline(self->e[0].t, self->now));
+}
+
+/* A peer that lost our stream (it was restarted with static peers) gets a new one. */
+TEST_F(pair, resync_after_the_peer_forgets)
+{
+	struct softee_transport_cfg tc = {
+		.nd = self->port[1], .group = 12, .vlan = variant->vlan, .no_heartbeats = true,
+		.seed = 99, .rx = on_tlp, .event = on_event, .opaque = &self->e[1],
+	};
+	uint8_t buf[4200];
+	int len = mwr(buf, 8), i;
+
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	run(self, 1 * MS);
+	ASSERT_EQ(10, self->e[1].rx_tlps);
+	/* B starts over: no stream of A's */
+	softee_transport_destroy(self->e[1].t);
+	ASSERT_EQ(0, softee_transport_create(&self->e[1].t, &tc, self->now));
+	self->e[1].peer = softee_transport_add_peer(self->e[1].t, self->port[0]->mac, 0, self->now);
+	ASSERT_NE(NULL, self->e[1].peer);
+	/* A's next frames are refused with RESYNC; A starts a new stream */
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	run(self, 20 * MS);
+	EXPECT_EQ(1, self->e[0].resets);
+	EXPECT_LT(0, softee_transport_stats(self->e[1].t)->tx_resets);
+	/* the TLPs that were in flight to the old B are dropped and counted; the rest arrive */
+	EXPECT_EQ(20, self->e[1].rx_tlps + softee_transport_stats(self->e[0].t)->tlps_dropped);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	run(self, 1 * MS);
+	EXPECT_EQ(30, self->e[1].rx_tlps + softee_transport_stats(self->e[0].t)->tlps_dropped);
+}
+
+TEST(bad_configs)
+{
+	struct softee_netdev *port[2];
+	struct softee_transport *t;
+	struct softee_sim_cfg sc = { 0 };
+	struct softee_transport_cfg tc = { .group = 5 };
+
+	ASSERT_EQ(0, softee_sim_create(port, &sc));
+	tc.nd = port[0];
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, NULL, 0));
+	tc.gbn.window = (1u << 31) + 1;				/* over half the space */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.gbn.window = 1u << 20;				/* too many frames to keep */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.gbn.window = 0;
+	tc.vlan = true;
+	tc.group = 4095;					/* not a VID */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.group = 5;
+	tc.rate.rate_min_Bps = 2;
+	tc.rate.rate_max_Bps = 1;
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.rate = (struct softee_ratectl_cfg){ 0 };
+	tc.mtu = SOFTEE_FRAME_OVERHEAD + 11;			/* no room for a TLP */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.mtu = 0;
+	ASSERT_EQ(0, softee_transport_create(&t, &tc, 0));
+	EXPECT_EQ(-EINVAL, softee_transport_set_group(t, 0, 0));	/* VID 0 */
+	EXPECT_EQ(-EINVAL, softee_transport_poll_wait(t, 10));	/* no clock */
+	softee_transport_destroy(t);
+	softee_netdev_close(port[0]);
+	softee_netdev_close(port[1]);
+}
+
+TEST_HARNESS_MAIN
