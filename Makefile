@@ -11,6 +11,13 @@
 B	:= build
 SHELL	:= /bin/bash
 
+# make SANITIZE=1 ...: everything user space builds, with ASan and UBSan,
+# into build-san/ (the module and the test VM's files stay in build/).
+ifeq ($(SANITIZE),1)
+B	:= build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
 # The kernel to build against: the newest installed Debian linux-headers
 # that has a matching installed linux-image.
 KVER	?= $(shell for d in $$(ls -d /lib/modules/*/build 2>/dev/null | sort -rV); do \
@@ -21,8 +28,8 @@ KDIR	?= /lib/modules/$(KVER)/build
 CC	:= gcc
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -I$(CURDIR)/uapi -I$(CURDIR)/user/include
-LDFLAGS	+= -pthread
+CFLAGS	+= -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -I$(CURDIR)/uapi -I$(CURDIR)/user/include $(SAN_FLAGS)
+LDFLAGS	+= -pthread $(SAN_FLAGS)
 # kselftest_harness.h is not -Wextra clean: it comes in with -isystem.
 KSFT_INC := $(B)/include/kselftest
 
@@ -104,6 +111,16 @@ demo: deps
 	$(MAKE) all
 	selftests/demo
 
+# Every test again, user space built with ASan and UBSan.
+check-san: deps
+	$(MAKE) SANITIZE=1 all
+	SOFTEE_BUILD_DIR=build-san selftests/run-checks
+
+# The libFuzzer harnesses, longer than make check runs them (FUZZ_SECONDS
+# each, default 600).
+fuzz: deps
+	selftests/fuzz/run-fuzz $(or $(FUZZ_SECONDS),600)
+
 bench-trap: deps
 	$(MAKE) all
 	selftests/bench/trap-bench
@@ -112,4 +129,4 @@ clean:
 	rm -rf $(B)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-.PHONY: all user module selftests deps check demo clean bench-trap
+.PHONY: all user module selftests deps check demo clean bench-trap fuzz check-san
