@@ -11,7 +11,9 @@ SELFTESTS := \
 SELFTEST_PROGS += $(addprefix $(B)/selftests/,$(SELFTESTS))
 
 $(B)/selftests/%.o: CFLAGS += -isystem $(KSFT_INC) -I$(CURDIR)/selftests/lib
-$(B)/selftests/%.o: | $(KSFT_INC)/kselftest_harness.h
+# (explicit targets: a pattern rule without a recipe would cancel the
+# generic one)
+$(patsubst %.c,$(B)/%.o,$(wildcard selftests/*.c selftests/*/*.c)): | $(KSFT_INC)/kselftest_harness.h
 $(B)/selftests/%_test: $(B)/selftests/%_test.o $(LIBSOFTEE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
