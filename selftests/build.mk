@@ -7,6 +7,8 @@ SELFTESTS := \
 	transport_liveness_test \
 	transport_ratectl_test \
 	transport_api_test \
+	box_testdev_test \
+	box_daemon_test \
 
 SELFTEST_PROGS += $(addprefix $(B)/selftests/,$(SELFTESTS))
 

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Endpoint models by name ("test,devmem=1048576,mps=512"), and the CRC-32
+ * the models use.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <softee/endpoint.h>
+#include <softee/tlp.h>
+
+/* A number with an optional K/M suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		x <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		x <<= 20, end++;
+	if (*end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int parse_bdf(const char *s, uint16_t *bdf)
+{
+	unsigned int bus, dev, fn;
+	char tail;
+
+	if (sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3 || bus > 0xff || dev > 0x1f ||
+	    fn > 7)
+		return -EINVAL;
+	*bdf = SOFTEE_BDF(bus, dev, fn);
+	return 0;
+}
+
+int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *err,
+			   size_t errlen)
+{
+	struct softee_ep_cfg cfg = { 0 };
+	uint64_t devmem = 0;
+	char *copy, *model, *tok, *save = NULL;
+	int ret = 0;
+
+	*ep = NULL;
+	if (!spec || !*spec) {
+		snprintf(err, errlen, "endpoint: empty spec (try \"test\")");
+		return -EINVAL;
+	}
+	copy = strdup(spec);
+	if (!copy)
+		return -ENOMEM;
+	model = strtok_r(copy, ",", &save);
+	for (tok = strtok_r(NULL, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		uint64_t v;
+
+		if (!eq) {
+			snprintf(err, errlen, "endpoint %s: '%s' is not key=value", model, tok);
+			ret = -EINVAL;
+			goto out;
+		}
+		*eq++ = '\0';
+		if (!strcmp(tok, "bdf")) {
+			ret = parse_bdf(eq, &cfg.bdf);
+		} else if (!strcmp(tok, "mps") || !strcmp(tok, "mrrs")) {
+			ret = parse_size(eq, &v);
+			if (!ret && (v < 128 || v > 4096 || (v & (v - 1))))
+				ret = -EINVAL;
+			if (!ret && tok[1] == 'p')
+				cfg.max_payload = (uint32_t)v;
+			else if (!ret)
+				cfg.max_read_req = (uint32_t)v;
+		} else if (!strcmp(tok, "devmem") && !strcmp(model, "test")) {
+			ret = parse_size(eq, &devmem);
+			if (!ret && (devmem < 4096 || devmem > (64u << 20)))
+				ret = -EINVAL;
+		} else {
+			snprintf(err, errlen, "endpoint %s: unknown key '%s'", model, tok);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (ret) {
+			snprintf(err, errlen, "endpoint %s: bad %s '%s' (bdf=BB:DD.F, mps/mrrs: a power "
+				 "of two 128..4096, devmem: 4K..64M)", model, tok, eq);
+			goto out;
+		}
+	}
+	if (!strcmp(model, "test")) {
+		ret = softee_testdev_create(ep, &cfg, (uint32_t)devmem);
+		if (ret)
+			snprintf(err, errlen, "endpoint test: %s", strerror(-ret));
+	} else {
+		snprintf(err, errlen, "endpoint: unknown model '%s' (models: test)", model);
+		ret = -EINVAL;
+	}
+out:
+	free(copy);
+	return ret;
+}
+
+/*
+ * CRC-32, reflected polynomial 0xEDB88320, eight bytes a step: table k
+ * holds the CRC of a byte followed by k zero bytes, so the eight lookups
+ * of one step can be xored together.
+ */
+static uint32_t crc_tab[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	uint32_t i, k, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+		crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (k = 1; k < 8; k++)
+			crc_tab[k][i] = (crc_tab[k - 1][i] >> 8) ^ crc_tab[0][crc_tab[k - 1][i] & 0xff];
+}
+
+uint32_t softee_crc32(uint32_t crc, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	pthread_once(&crc_once, crc_init);
+	crc = ~crc;
+	while (len >= 8) {
+		uint32_t lo = crc ^ ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+				     (uint32_t)b[3] << 24);
+
+		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		      crc_tab[3][b[4]] ^ crc_tab[2][b[5]] ^ crc_tab[1][b[6]] ^ crc_tab[0][b[7]];
+		b += 8;
+		len -= 8;
+	}
+	while (len--)
+		crc = (crc >> 8) ^ crc_tab[0][(crc ^ *b++) & 0xff];
+	return ~crc;
+}
