@@ -44,7 +44,7 @@ static int softee_stats_show(struct seq_file *m, void *unused)
 		struct softee_kring *k = &s->rings[i];
 
 		snprintf(what, sizeof(what), "ring %u flags=%#x head=%u", i,
-			 READ_ONCE(*k->flags), READ_ONCE(k->head));
+			 softee_ring_state(s, k), READ_ONCE(k->head));
 		softee_show_counters(m, what, &k->c);
 	}
 	mutex_lock(&s->lock);

@@ -58,6 +58,16 @@ void softee_ring_mark(struct softee_session *s, u32 flag)
 		atomic_or(flag, (atomic_t *)s->rings[i].flags);
 }
 
+/*
+ * The ring's SOFTEE_RING_F_* from the module's own state, never from the
+ * shared word, which the consumer can overwrite.
+ */
+u32 softee_ring_state(const struct softee_session *s, const struct softee_kring *k)
+{
+	return (READ_ONCE(k->broken) ? SOFTEE_RING_F_CORRUPT : 0) |
+	       (READ_ONCE(s->dead) ? SOFTEE_RING_F_DEAD : 0);
+}
+
 void softee_counters_add(struct softee_counters *to,
 			 const struct softee_counters *from)
 {

@@ -102,7 +102,7 @@ static long softee_get_stats(struct softee_session *s, void __user *u)
 			return -ENOENT;
 		idx = array_index_nospec(idx, s->nr_rings);
 		st.c = s->rings[idx].c;
-		st.ring_flags = READ_ONCE(*s->rings[idx].flags);
+		st.ring_flags = softee_ring_state(s, &s->rings[idx]);
 		break;
 	case SOFTEE_STATS_REGION:
 		if (idx >= SOFTEE_MAX_REGIONS)

@@ -104,6 +104,7 @@ void softee_region_sum(struct softee_region_k *r, struct softee_counters *out);
 /* ring.c */
 void softee_ring_init(struct softee_session *s);
 void softee_ring_mark(struct softee_session *s, u32 flag);
+u32 softee_ring_state(const struct softee_session *s, const struct softee_kring *k);
 void softee_ring_write(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		       gpa_t addr, int len, const void *val);
 void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
