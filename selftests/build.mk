@@ -9,6 +9,8 @@ SELFTESTS := \
 	transport_api_test \
 	box_testdev_test \
 	box_daemon_test \
+	kmod_trap_test \
+	kmod_hostile_test \
 
 SELFTEST_PROGS += $(addprefix $(B)/selftests/,$(SELFTESTS))
 
@@ -25,3 +27,31 @@ $(call microvm_guest,selftests/microvm_test_guest.c)
 $(B)/selftests/microvm_test: $(B)/selftests/microvm_test.o $(B)/selftests/microvm_test_guest.o \
 		$(B)/libmicrovm.a $(B)/libsoftee.a user/microvm/check-guest
 	$(call microvm_link,$(B)/selftests/microvm_test_guest.o)
+
+# Tests with a micro-VM guest: the guest's code beside the test (built as
+# guest code, user/microvm/README.md), the host helpers in lib/.
+KMOD_GUEST_SRCS := selftests/kmod_trap_guest.c selftests/kmod_hostile_guest.c
+$(call microvm_guest,$(KMOD_GUEST_SRCS))
+KMOD_UTIL_OBJS := $(B)/selftests/lib/kmod_util.o
+
+$(B)/selftests/kmod_trap_test: $(B)/selftests/kmod_trap_test.o $(KMOD_UTIL_OBJS) \
+		$(B)/selftests/kmod_trap_guest.o $(B)/libmicrovm.a $(B)/libsoftee.a \
+		user/microvm/check-guest
+	$(call microvm_link,$(B)/selftests/kmod_trap_guest.o)
+
+$(B)/selftests/kmod_hostile_test: $(B)/selftests/kmod_hostile_test.o $(KMOD_UTIL_OBJS) \
+		$(B)/selftests/kmod_hostile_guest.o $(B)/libmicrovm.a $(B)/libsoftee.a \
+		user/microvm/check-guest
+	$(call microvm_link,$(B)/selftests/kmod_hostile_guest.o)
+
+# The firmware of trap_attach_qemu.sh's QEMU guest: a 64 KiB flat image
+# (selftests/lib/attach_fw.S says what it does).
+SELFTEST_PROGS += $(B)/selftests/attach_fw.bin
+$(B)/selftests/attach_fw.bin: selftests/lib/attach_fw.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -o $(B)/selftests/attach_fw.o $<
+	ld -m elf_i386 -nostdlib --build-id=none -Ttext=0 -e fw_start \
+		-o $(B)/selftests/attach_fw.elf $(B)/selftests/attach_fw.o
+	objcopy -O binary -j .text $(B)/selftests/attach_fw.elf $@
+	@test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
+
