@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the demo
 #   make check      install what is missing, build, run every test
 #   make bench-trap the trap-path benchmark (in the test VM)
+#   make bench-transport  the transport over socket and DPDK backends
 #
 # Everything user space builds goes to build/; the module is built by Kbuild
 # in place (kmod/*.o) and copied to build/softee.ko.
@@ -121,6 +122,11 @@ check-san: deps
 fuzz: deps
 	selftests/fuzz/run-fuzz $(or $(FUZZ_SECONDS),600)
 
+# The transport benchmark: socket vs DPDK on veth, and DPDK over memif.
+bench-transport: deps
+	$(MAKE) all
+	selftests/bench/transport-bench
+
 bench-trap: deps
 	$(MAKE) all
 	selftests/bench/trap-bench
@@ -129,4 +135,4 @@ clean:
 	rm -rf $(B)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-.PHONY: all user module selftests deps check demo clean bench-trap fuzz check-san
+.PHONY: all user module selftests deps check demo clean bench-trap bench-transport fuzz check-san

@@ -1,0 +1,282 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# transport_netns.sh - the links under the transport, between two network
+# namespaces joined by a veth pair (made here, unique names, removed at
+# exit), on both backends: the AF_PACKET socket and DPDK's af_packet PMD on
+# the same veth; DPDK's memif between two processes too.
+#
+#  raw frames (no transport): each backend carries frames of the smallest
+#  and the largest size intact and in order both ways, the two backends
+#  interoperate, an 802.1Q tag survives, the socket backend makes one system
+#  call per frame and DPDK none;
+#
+#  the transport (softee-linkbench host/box): TLPs flow both ways, the
+#  heartbeats learn the peer, a peer that stops is declared lost within K
+#  periods, a heartbeat of another group is ignored, and a group change
+#  ends the session.
+#
+# TAP on stdout; exits 1 on a failure, 4 (skip, with the reason) when
+# network namespaces or veth are not available.
+#
+#   selftests/transport_netns.sh [--only raw|xport] [--keep]
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+# shellcheck source=selftests/lib/netns.sh
+. selftests/lib/netns.sh
+
+only=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--only) only=$2; shift 2 ;;
+	--keep) LB_KEEP=1; shift ;;
+	*) echo "usage: transport_netns.sh [--only raw|xport] [--keep]" >&2; exit 2 ;;
+	esac
+done
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+# check COND-STATUS NAME LOGS...: ok, or not ok with the ends' logs.
+check() {
+	local st=$1 name=$2 l
+	shift 2
+	if [ "$st" = 0 ]; then
+		ok "$name"
+	else
+		not_ok "$name"
+		for l in "$@"; do
+			echo "#   $l exited with ${LB_RC[$l]:-?}"
+			lb_log "$l"
+		done
+	fi
+}
+
+netns_require
+echo "TAP version 13"
+netns_up || { echo "1..0 # SKIP cannot set up the namespaces"; exit 4; }
+# A larger PMD ring: a polling receiver that loses its core for a while
+# (two cores, shared) must not drop the test's frames.
+LB_AFP_ARGS=,framecnt=4096
+
+# Can DPDK's EAL start here at all (--no-huge, no PCI)?  If not, its
+# tests skip with the EAL's reason.
+dpdk_why=${SOFTEE_TEST_NO_DPDK:+SOFTEE_TEST_NO_DPDK is set}
+if [ -z "$dpdk_why" ] && ! out=$("$LB_BIN" -l 0 --no-huge -m 64 --no-pci --file-prefix "softee-$$-probe" \
+		--log-level=error -- stall --duration-ms 1 2>&1); then
+	dpdk_why="DPDK's EAL does not start here: $(tail -1 <<<"$out")"
+fi
+rm -rf /var/run/dpdk/"softee-$$-probe"
+
+# ---- raw frames --------------------------------------------------------------
+
+# raw_pass NAME FROM-WHERE FROM-BACKEND TO-WHERE TO-BACKEND SIZE COUNT [ARGS...]:
+# send COUNT frames of SIZE; the receiver must get every one, intact, in order.
+raw_pass() {
+	local name=$1 fw=$2 fb=$3 tw=$4 tb=$5 size=$6 count=$7 st=0 got bad lost ooo
+	shift 7
+	if [ -n "$dpdk_why" ] && [[ "$fb $tb" != "socket socket" ]]; then
+		skip "$name" "$dpdk_why"
+		return
+	fi
+	local send=(raw-send --count "$count" --size "$size" --burst 8 --gap-us 300 "$@")
+	# A memif client cannot start before its server, and a memif server is
+	# not ready before its client: the server first, then the client.
+	case $tb in
+	memif-client) lb_start tx "$fw" "$fb" 0 "${send[@]}" ;;
+	esac
+	lb_start rx "$tw" "$tb" 1 raw-recv --count "$count" --timeout-ms 1500 --wait-ms 15000 "$@"
+	case $tb in
+	memif-server) lb_start tx "$fw" "$fb" 0 "${send[@]}" ;;
+	esac
+	if ! lb_wait_line rx '^linkbench: ready' 20; then
+		not_ok "$name: receiver did not come up"
+		lb_log rx
+		lb_kill rx
+		lb_kill tx
+		return
+	fi
+	case $tb in
+	memif-*) ;;
+	*) lb_start tx "$fw" "$fb" 0 "${send[@]}" ;;
+	esac
+	lb_wait tx 60 || st=1
+	lb_wait rx 30 || st=1
+	got=$(lb_result rx frames) bad=$(lb_result rx bad) lost=$(lb_result rx lost) ooo=$(lb_result rx ooo)
+	[ "${got:-0}" = "$count" ] && [ "$bad" = 0 ] && [ "$lost" = 0 ] && [ "$ooo" = 0 ] || st=1
+	check $st "$name ($count x $size bytes: got ${got:-none}, bad ${bad:-?}, lost ${lost:-?})" tx rx
+	[ $st = 0 ] || { ip -n "$NS_A" -s link show "$IF_A"; ip -n "$NS_B" -s link show "$IF_B"; } 2>&1 | sed 's/^/#   /'
+}
+
+if [ -z "$only" ] || [ "$only" = raw ]; then
+	raw_pass "raw socket a->b, smallest frames" a socket b socket 60 2000
+	raw_pass "raw socket b->a, largest frames" b socket a socket 1514 2000
+	raw_pass "raw dpdk af_packet a->b, smallest frames" a dpdk b dpdk 60 2000
+	raw_pass "raw dpdk af_packet b->a, largest frames" b dpdk a dpdk 1514 2000
+	raw_pass "raw socket -> dpdk af_packet" a socket b dpdk 300 2000
+	raw_pass "raw dpdk af_packet -> socket" a dpdk b socket 300 2000
+	raw_pass "raw socket keeps an 802.1Q tag" a socket b socket 300 500 --vlan 7
+	raw_pass "raw dpdk af_packet keeps an 802.1Q tag" a dpdk b dpdk 300 500 --vlan 7
+	raw_pass "raw dpdk memif server -> client" root memif-server root memif-client 1514 2000
+	raw_pass "raw dpdk memif client -> server" root memif-client root memif-server 60 2000
+
+	# One send() per frame on the socket, none on DPDK's side.
+	lb_start rx b socket 1 raw-recv --count 1000 --timeout-ms 1500
+	lb_wait_line rx '^linkbench: ready' 20
+	lb_start tx a socket 0 raw-send --count 1000 --size 200 --burst 8 --gap-us 300
+	lb_wait tx 30; lb_wait rx 30
+	sc=$(lb_result tx tx_syscalls) rsc=$(lb_result rx rx_syscalls)
+	[ "$sc" = 1000 ] && [ "${rsc:-0}" -ge 1000 ]
+	check $? "raw socket: one system call per frame (tx $sc, rx ${rsc:-?} for 1000)" tx rx
+	if [ -n "$dpdk_why" ]; then
+		skip "raw dpdk: no system call of softee's per frame" "$dpdk_why"
+	else
+		lb_start rx b dpdk 1 raw-recv --count 1000 --timeout-ms 1500
+		lb_wait_line rx '^linkbench: ready' 20
+		lb_start tx a dpdk 0 raw-send --count 1000 --size 200 --burst 8 --gap-us 300
+		lb_wait tx 30; lb_wait rx 30
+		sc=$(lb_result tx tx_syscalls) rsc=$(lb_result rx rx_syscalls)
+		[ "$sc" = 0 ] && [ "$rsc" = 0 ] && [ "$(lb_result rx frames)" = 1000 ]
+		check $? "raw dpdk: no system call of softee's per frame (tx $sc, rx ${rsc:-?})" tx rx
+	fi
+fi
+
+# ---- the transport -------------------------------------------------------------
+
+# xp_pair NAME BACKEND TEST HOST-ARGS -- BOX-ARGS: a host in a and a box in
+# b (or both in the root namespace over memif), both waited for.
+xp_pair() {
+	local backend=$1 test=$2 hargs=() bargs=() hb bb
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do hargs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	bargs=("$@")
+	case $backend in
+	memif) hb=memif-client bb=memif-server hw=root bw=root ;;
+	*) hb=$backend bb=$backend hw=a bw=b ;;
+	esac
+	lb_start box "$bw" "$bb" 1 box --test "$test" "${bargs[@]}"
+	lb_start host "$hw" "$hb" 0 host --test "$test" "${hargs[@]}"
+}
+
+# wall_of NAME EVENT: wall_ns of NAME's first such event line.
+wall_of() {
+	sed -n "s/^linkbench: event $2 .*wall_ns=\([0-9]*\).*/\1/p" "$LB_DIR/$1.log" | head -1
+}
+field_of() {	# field_of NAME EVENT KEY
+	sed -n "s/^linkbench: event $2 .*\b$3=\([^ ]*\).*/\1/p" "$LB_DIR/$1.log" | head -1
+}
+ready_mac() {
+	sed -n 's/^linkbench: ready .*mac=\([^ ]*\).*/\1/p' "$LB_DIR/$1.log" | head -1
+}
+
+xport_tests() {
+	local b=$1 st got bad ooo hmac bmac t_kill t_down dt hb=100 k=3
+	local count=20000
+	# The data tests check delivery, not liveness: a loaded machine that
+	# holds an end off its core for a few periods must not end them.
+	local lax=(--hb-miss 20)
+
+	# TLPs flow host -> box and box -> host, each once, in order, intact.
+	xp_pair "$b" tx --count $count "${lax[@]}" -- --count $count "${lax[@]}"
+	st=0; lb_wait host 120 || st=1; lb_wait box 30 || st=1
+	got=$(lb_result box rx_tlps) bad=$(lb_result box rx_bad) ooo=$(lb_result box rx_ooo)
+	[ "$got" = $count ] && [ "$bad" = 0 ] && [ "$ooo" = 0 ] || st=1
+	check $st "transport $b: $count MWr host->box delivered once, in order ($got, bad ${bad:-?}, out of order ${ooo:-?}; $(lb_result host tlps_per_s) TLPs/s)" host box
+
+	xp_pair "$b" rx --count $count "${lax[@]}" -- --count $count "${lax[@]}"
+	st=0; lb_wait box 120 || st=1; lb_wait host 30 || st=1
+	got=$(lb_result host rx_tlps) bad=$(lb_result host rx_bad) ooo=$(lb_result host rx_ooo)
+	[ "$got" = $count ] && [ "$bad" = 0 ] && [ "$ooo" = 0 ] || st=1
+	check $st "transport $b: $count MWr box->host delivered once, in order ($got, bad ${bad:-?}, out of order ${ooo:-?}; $(lb_result box tlps_per_s) TLPs/s)" host box
+
+	# The same through the fault injector under both ends.
+	local f=drop=20000,dup=5000,corrupt=5000,reorder=10000
+	xp_pair "$b" tx --count 5000 --fault $f --seed 7 "${lax[@]}" -- --count 5000 --fault $f --seed 7 "${lax[@]}"
+	st=0; lb_wait host 120 || st=1; lb_wait box 30 || st=1
+	got=$(lb_result box rx_tlps) bad=$(lb_result box rx_bad) ooo=$(lb_result box rx_ooo)
+	[ "$got" = 5000 ] && [ "$bad" = 0 ] && [ "$ooo" = 0 ] || st=1
+	check $st "transport $b: through 2% drop, 0.5% dup, 0.5% corrupt, 1% reorder both ways: 5000 MWr once, in order ($got; $(lb_result host tx_retrans) frames sent again, $(lb_result box rx_crc_errors) CRC errors caught)" host box
+
+	xp_pair "$b" rtt --count 300 --size 4 "${lax[@]}" -- --size 4 "${lax[@]}"
+	st=0; lb_wait host 60 || st=1; lb_wait box 30 || st=1
+	[ "$(lb_result host samples)" = 300 ] && [ "$(lb_result host lost)" = 0 ] || st=1
+	check $st "transport $b: 300 MRd answered by CplD (p50 $(lb_result host rtt_p50_us) us)" host box
+
+	[ "$b" = memif ] && return	# liveness: the same code; the veth links test it
+
+	# Heartbeats learn the peer; a peer that stops is lost within K periods.
+	xp_pair "$b" hb --duration-ms 20000 --hb-ms $hb --hb-miss $k -- --duration-ms 20000 --hb-ms $hb --hb-miss $k
+	st=0
+	lb_wait_line host '^linkbench: event peer_up' 15 && lb_wait_line box '^linkbench: event peer_up' 15 || st=1
+	hmac=$(ready_mac host) bmac=$(ready_mac box)
+	[ -n "$hmac" ] && [ "$(field_of host peer_up mac)" = "$bmac" ] &&
+		[ "$(field_of box peer_up mac)" = "$hmac" ] && [ "$(field_of host peer_up role)" = box ] || st=1
+	check $st "transport $b: heartbeats learn the peer (host sees box $bmac, box sees host $hmac)" host box
+	sleep 0.35
+	t_kill=$(date +%s%N)
+	lb_kill box
+	st=0
+	lb_wait_line host '^linkbench: event peer_down' 10 || st=1
+	t_down=$(wall_of host peer_down)
+	dt=$(( (${t_down:-0} - t_kill) / 1000000 ))
+	# The host's own longest stall off its core: a late verdict it explains
+	# is the machine's, not the liveness code's.
+	kill -TERM "${LB_PID[host]}" 2>/dev/null
+	lb_wait host 10
+	local stall_ms=$(( $(sed -n 's/^linkbench: stats .*poll_gap_max_us=\([0-9]*\).*/\1/p' "$LB_DIR/host.log" | tail -1) / 1000 ))
+	[ "$st" = 0 ] && [ "$(field_of host peer_down reason)" = timeout ] &&
+		[ "$dt" -ge $(((k - 1) * hb - 20)) ] || st=1
+	local name="transport $b: a peer that stops is lost within $k periods of $hb ms, not before $((k - 1)) (after ${dt} ms, reason $(field_of host peer_down reason))"
+	if [ "$st" = 0 ] && [ "$dt" -gt $((k * hb + 50)) ]; then
+		if [ "$stall_ms" -ge $((dt - k * hb - 50)) ]; then
+			skip "$name" "the host was off its core for $stall_ms ms: the machine is too loaded to time this"
+		else
+			check 1 "$name" host
+		fi
+	else
+		check $st "$name" host
+	fi
+
+	# A heartbeat of another group is ignored.
+	xp_pair "$b" hb --duration-ms 2000 --group 1 -- --duration-ms 2000 --group 2
+	st=0; lb_wait host 30 || st=1; lb_wait box 30 || st=1
+	! grep -q '^linkbench: event peer_up' "$LB_DIR/host.log" &&
+		! grep -q '^linkbench: event peer_up' "$LB_DIR/box.log" &&
+		[ "$(lb_result host hb_other_group)" -ge 3 ] && [ "$(lb_result box hb_other_group)" -ge 3 ] || st=1
+	check $st "transport $b: heartbeats of another group are ignored (host ignored $(lb_result host hb_other_group), box $(lb_result box hb_other_group))" host box
+
+	# A group change ends the session: the host's sends then fail, and the
+	# box, now in group 2, is not learnt again.
+	xp_pair "$b" hb --duration-ms 3000 --group 1 -- --duration-ms 3000 --group 1 --new-group 2 --group-change-ms 700
+	st=0; lb_wait host 30 || st=1; lb_wait box 30 || st=1
+	local ups downs t_up t_dn t_set reason
+	ups=$(grep -c '^linkbench: event peer_up' "$LB_DIR/host.log")
+	downs=$(grep -c '^linkbench: event peer_down' "$LB_DIR/host.log")
+	reason=$(field_of host peer_down reason)
+	t_set=$(wall_of box set_group) t_dn=$(wall_of host peer_down)
+	[ "$ups" = 1 ] && [ "$downs" = 1 ] && [ -n "$t_set" ] && [ -n "$t_dn" ] &&
+		[ "$t_dn" -ge "$t_set" ] && [ $(( (t_dn - t_set) / 1000000 )) -le $((k * hb + 50)) ] &&
+		grep -q '^linkbench: event group_changed group=2' "$LB_DIR/box.log" &&
+		[ "$(lb_result box group)" = 2 ] &&
+		[ "$(lb_result host mwr_ok)" -gt 0 ] && [ "$(lb_result host mwr_notconn)" -gt 0 ] &&
+		[ "$(lb_result box rx_ooo)" = 0 ] && [ "$(lb_result box rx_bad)" = 0 ] || st=1
+	check $st "transport $b: a group change ends the session (host: $ups up, $downs down, reason ${reason:-none}, $(( (${t_dn:-0} - ${t_set:-0}) / 1000000 )) ms after the change; $(lb_result host mwr_ok) MWr before, $(lb_result host mwr_notconn) refused after)" host box
+}
+
+if [ -z "$only" ] || [ "$only" = xport ]; then
+	xport_tests socket
+	if [ -n "$dpdk_why" ]; then
+		skip "transport over dpdk (af_packet and memif)" "$dpdk_why"
+	else
+		xport_tests dpdk
+		xport_tests memif
+	fi
+fi
+
+echo "1..$n"
+exit $failed
