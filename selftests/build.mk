@@ -11,6 +11,8 @@ SELFTESTS := \
 	box_daemon_test \
 	kmod_trap_test \
 	kmod_hostile_test \
+	poller_dma_test \
+	poller_e2e_test \
 
 SELFTEST_PROGS += $(addprefix $(B)/selftests/,$(SELFTESTS))
 

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softee end to end, in one process: a micro-VM guest (poller_e2e_guest.c)
+ * uses the box's test endpoint through the poller.
+ *
+ *	guest --MMIO--> exit path (or softee.ko) --ring--> poller library
+ *	      --TLPs--> transport --simulated segment (+ faults)--> softee-box
+ *	library with the test endpoint; DMA and MSIs come back the same way.
+ *
+ * The guest reads the device's IDs through the BARs the poller assigned,
+ * writes and reads registers and device memory, DMAs 1 MiB each way and
+ * checks both CRCs, takes the MSI in an IDT handler; DMA aimed outside its
+ * RAM is refused and the RAM hash does not change; the box lost in the
+ * middle of a DMA makes every read end with all ones within the timeout,
+ * and a box that comes back is configured again at the same addresses.
+ *
+ * Variants: the exit path on a clean link and with 5% loss + reordering;
+ * softee.ko (runs in the test VM; skipped where /dev/softee is missing).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include <microvm/microvm.h>
+#include <softee/barrier.h>
+#include <softee/box.h>
+#include <softee/endpoint.h>
+#include <softee/fault.h>
+#include <softee/poller.h>
+#include <softee/sim.h>
+#include <softee/testdev.h>
+
+#include "poller_e2e.h"
+
+#define PE_GROUP	7
+#define PE_RAM		(64ULL << 20)
+#define PE_DMA_LEN	(1u << 20)
+#define PE_MMIO_BASE	0xc0000000ULL
+#define PE_MMIO_LEN	0x10000000ULL
+#define PE_HB_NS	20000000ULL	/* 20 ms heartbeats ... */
+#define PE_HB_MISS	10		/* ... a lost box is seen in 200 ms (2 busy cores) */
+#define MS		1000000ULL
+
+/* ---- a link two threads may share: the simulated segment under one lock ---- */
+
+struct lockdev {
+	struct softee_netdev nd;
+	struct softee_netdev *inner;
+	pthread_mutex_t *mu;
+};
+
+static int ld_tx(struct softee_netdev *nd, const struct softee_txframe *f, unsigned int n)
+{
+	struct lockdev *l = nd->priv;
+	int r;
+
+	pthread_mutex_lock(l->mu);
+	r = softee_netdev_tx(l->inner, f, n);
+	pthread_mutex_unlock(l->mu);
+	return r;
+}
+
+static int ld_rx(struct softee_netdev *nd, unsigned int max, uint32_t timeout_us,
+		 softee_rx_fn fn, void *opaque)
+{
+	struct lockdev *l = nd->priv;
+	int r;
+
+	(void)timeout_us;
+	pthread_mutex_lock(l->mu);
+	r = softee_netdev_rx(l->inner, max, 0, fn, opaque);
+	pthread_mutex_unlock(l->mu);
+	return r;
+}
+
+static void ld_close(struct softee_netdev *nd)
+{
+	free(nd->priv);
+}
+
+static const struct softee_netdev_ops ld_ops = {
+	.name = "locked", .tx_burst = ld_tx, .rx_burst = ld_rx, .close = ld_close,
+};
+
+static struct softee_netdev *lockdev(struct softee_netdev *inner, pthread_mutex_t *mu)
+{
+	struct lockdev *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->inner = inner;
+	l->mu = mu;
+	l->nd.ops = &ld_ops;
+	l->nd.priv = l;
+	l->nd.mtu = inner->mtu;
+	memcpy(l->nd.mac, inner->mac, SOFTEE_ETH_ALEN);
+	return &l->nd;
+}
+
+/* ---- the box, in its own thread ------------------------------------------------- */
+
+struct pe_box {
+	struct softee_box *box;
+	struct softee_netdev *nd;
+	pthread_t th;
+	int stop;
+	bool running;
+};
+
+static void *pe_box_main(void *arg)
+{
+	struct pe_box *bx = arg;
+	struct softee_wait wc = SOFTEE_WAIT_INIT(SOFTEE_WAIT_SLEEP);
+	struct softee_waiter w;
+	bool idle = false;
+
+	wc.sleep_max_ns = 100000;
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	while (!softee_load_acquire(&bx->stop)) {
+		int r = softee_box_poll(bx->box, softee_now_ns());
+
+		if (r > 0 || softee_box_busy(bx->box)) {
+			idle = false;
+			continue;
+		}
+		if (!idle) {
+			softee_waiter_start(&w, &wc, SOFTEE_WAIT_FOREVER);
+			idle = true;
+		}
+		softee_waiter_step(&w);
+	}
+	return NULL;
+}
+
+static int pe_box_start(struct pe_box *bx)
+{
+	struct softee_box_cfg bc = {
+		.xport = { .nd = bx->nd, .group = PE_GROUP, .hb_period_ns = PE_HB_NS,
+			   .hb_miss = PE_HB_MISS, .name = "e2e-box",
+			   .rate = { .no_pacing = true } },
+		.log_level = getenv("PE_VERBOSE") ? SOFTEE_LOG_INFO : SOFTEE_LOG_ERR,
+	};
+	struct softee_endpoint *ep;
+	int ret;
+
+	ret = softee_box_create(&bx->box, &bc, softee_now_ns());
+	if (ret)
+		return ret;
+	ret = softee_testdev_create(&ep, NULL, 0);
+	if (!ret)
+		ret = softee_box_add_endpoint(bx->box, ep);
+	if (ret < 0)
+		return ret;
+	bx->stop = 0;
+	ret = pthread_create(&bx->th, NULL, pe_box_main, bx);
+	if (ret)
+		return -ret;
+	bx->running = true;
+	return 0;
+}
+
+/* The box stops answering, as if killed: no goodbye, its heartbeats stop. */
+static void pe_box_kill(struct pe_box *bx)
+{
+	if (!bx->running)
+		return;
+	softee_store_release(&bx->stop, 1);
+	pthread_join(bx->th, NULL);
+	bx->running = false;
+}
+
+static void pe_box_destroy(struct pe_box *bx)
+{
+	pe_box_kill(bx);
+	softee_box_destroy(bx->box);
+	bx->box = NULL;
+}
+
+/* ---- the exit path's glue: the VMM's side ---------------------------------------- */
+
+static int pe_exit(struct microvm_vcpu *v, struct microvm_access *a, void *opaque)
+{
+	int r = softee_poller_exit_access(opaque, microvm_vcpu_id(v), a->bus, a->is_write,
+					  a->addr, a->len, a->data);
+
+	if (r == -ENOENT && !a->is_write)
+		memset(a->data, 0xff, a->len);	/* nothing there: master abort */
+	return 0;
+}
+
+/* FNV-1a over 8-byte words: a hash of guest RAM the DMA must not touch. */
+static uint64_t pe_hash(const void *p, uint64_t len)
+{
+	const uint64_t *q = p;
+	uint64_t h = 0xcbf29ce484222325ULL, i;
+
+	for (i = 0; i < len / 8; i++)
+		h = (h ^ q[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+FIXTURE(e2e) {
+	struct softee_netdev *port[2], *fault[2], *ld[2];
+	pthread_mutex_t mu;
+	struct pe_box bx;
+	struct microvm *vm;
+	struct microvm_vcpu *v;
+	struct softee_poller *p;
+	struct softee_poller_exit *x;
+	struct softee_poller_dev_info info;
+	struct pe_params *prm;
+	uint64_t prm_gpa;
+	uint64_t t0;
+	FILE *log;			/* the poller's log lines: printed if the test fails */
+};
+
+/* `poller_e2e_test --variant NAME` runs that variant only (the test VM runs "kmod"). */
+static const char *pe_only;
+
+FIXTURE_VARIANT(e2e) {
+	const char *name;
+	bool kmod;
+	uint32_t drop_ppm, reorder_ppm;
+	uint32_t timeout_us;		/* read completion timeout (50 ms) */
+	uint32_t dma_len;		/* bytes each way (1 MiB) */
+};
+
+FIXTURE_VARIANT_ADD(e2e, exit) {
+	.name = "exit",
+	.kmod = false,
+};
+
+FIXTURE_VARIANT_ADD(e2e, exit_loss5_reorder) {
+	.name = "exit_loss5_reorder",
+	.kmod = false,
+	.drop_ppm = 50000,
+	.reorder_ppm = 20000,
+	/*
+	 * Go-Back-N under 5% loss: a register read queued behind 1 MiB of
+	 * DMA completions can take longer than 50 ms.
+	 */
+	.timeout_us = 1000000,
+};
+
+FIXTURE_VARIANT_ADD(e2e, kmod) {
+	.name = "kmod",
+	.kmod = true,
+	.timeout_us = 1000000,		/* the test VM runs under TCG: everything is slow */
+	.dma_len = 256 * 1024,
+};
+
+FIXTURE_SETUP(e2e)
+{
+	uint32_t tmo_us = variant->timeout_us ? variant->timeout_us : 50000;
+	struct microvm_config vc = { .nr_vcpus = 1, .flags = MICROVM_F_IRQCHIP, .ram_bytes = PE_RAM };
+	struct softee_poller_cfg pc = {
+		.group = PE_GROUP, .name = "e2e-host", .hb_period_ns = PE_HB_NS, .hb_miss = PE_HB_MISS,
+		.mmio_base = PE_MMIO_BASE, .mmio_len = PE_MMIO_LEN,
+		/*
+		 * The simulated segment has no bottleneck to pace for, and on a
+		 * busy 2-core machine thread wake-ups look like queueing delay
+		 * to the delay-based rate control (it would fall to its 1 MB/s
+		 * floor): measure, do not hold frames back.
+		 */
+		.rate = { .no_pacing = true },
+		.cpl_timeout_ns = (uint64_t)tmo_us * 1000,
+	};
+	struct softee_sim_cfg sc = { .ports = 2, .queue_frames = 4096 };
+	int i, ret;
+
+	memset(self, 0, sizeof(*self));
+	self->t0 = softee_now_ns();
+	if (pe_only && strcmp(pe_only, variant->name))
+		SKIP(return, "--variant %s", pe_only);
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	if (variant->kmod && access(SOFTEE_DEVICE, R_OK | W_OK))
+		SKIP(return, "no %s: the module variant runs in the test VM", SOFTEE_DEVICE);
+
+	self->log = getenv("PE_VERBOSE") ? stderr : tmpfile();
+	pc.log = self->log;
+	pthread_mutex_init(&self->mu, NULL);
+	ASSERT_EQ(0, softee_sim_create(self->port, &sc));
+	for (i = 0; i < 2; i++) {
+		struct softee_netdev *nd = self->port[i];
+
+		if (variant->drop_ppm || variant->reorder_ppm) {
+			struct softee_fault_cfg fc = {
+				.seed = 42 + i, .drop_ppm = variant->drop_ppm,
+				.reorder_ppm = variant->reorder_ppm, .reorder_hold_ns = 200000,
+			};
+
+			ASSERT_EQ(0, softee_fault_create(&self->fault[i], nd, &fc));
+			nd = self->fault[i];
+		}
+		self->ld[i] = lockdev(nd, &self->mu);
+		ASSERT_NE(NULL, self->ld[i]);
+	}
+	self->bx.nd = self->ld[1];
+	ASSERT_EQ(0, pe_box_start(&self->bx));
+
+	self->vm = microvm_create(&vc);
+	ASSERT_NE(NULL, self->vm);
+	self->v = microvm_vcpu(self->vm, 0);
+	pc.nd = self->ld[0];
+	pc.vm_fd = microvm_vm_fd(self->vm);
+	ASSERT_EQ(0, softee_poller_create(&self->p, &pc));
+	ASSERT_EQ(0, softee_poller_add_ram(self->p, 0, PE_RAM,
+					   microvm_gpa2hva(self->vm, 0, PE_RAM)));
+	if (variant->kmod) {
+		ret = softee_poller_attach_kmod(self->p, microvm_vm_fd(self->vm), 1, 0, tmo_us);
+		ASSERT_EQ(0, ret);
+	} else {
+		ASSERT_EQ(0, softee_poller_attach_exit(self->p, 1, 0, tmo_us, &self->x));
+		ASSERT_EQ(0, microvm_add_exit_handler(self->vm, MICROVM_BUS_MMIO, PE_MMIO_BASE,
+						      PE_MMIO_LEN, pe_exit, self->x));
+	}
+	ASSERT_EQ(0, softee_poller_start(self->p));
+	ASSERT_EQ(0, softee_poller_wait_ready(self->p, 1, 10000 * MS));
+	ASSERT_EQ(0, softee_poller_dev_info(self->p, 0, &self->info));
+	TH_LOG("device %04x:%04x ready after %.1f ms: BAR0 0x%llx+0x%llx BAR2 0x%llx+0x%llx, MSI 0x%llx/0x%x",
+	       self->info.vendor, self->info.device, (softee_now_ns() - self->t0) / 1e6,
+	       (unsigned long long)self->info.bar[0].addr, (unsigned long long)self->info.bar[0].size,
+	       (unsigned long long)self->info.bar[2].addr, (unsigned long long)self->info.bar[2].size,
+	       (unsigned long long)self->info.msi_addr, self->info.msi_data[0]);
+
+	/* The guest's parameters and DMA buffers, in its RAM. */
+	self->prm_gpa = microvm_alloc(self->vm, sizeof(*self->prm), 64);
+	ASSERT_NE(0, self->prm_gpa);
+	self->prm = microvm_gpa2hva(self->vm, self->prm_gpa, sizeof(*self->prm));
+	self->prm->bar0 = self->info.bar[SOFTEE_TESTDEV_REG_BAR].addr;
+	self->prm->bar2 = self->info.bar[SOFTEE_TESTDEV_MEM_BAR].addr;
+	self->prm->len = variant->dma_len ? variant->dma_len : PE_DMA_LEN;
+	self->prm->buf_a = microvm_alloc(self->vm, PE_DMA_LEN, 4096);
+	self->prm->buf_b = microvm_alloc(self->vm, PE_DMA_LEN, 4096);
+	ASSERT_NE(0, self->prm->buf_a);
+	ASSERT_NE(0, self->prm->buf_b);
+	self->prm->ram_end = PE_RAM;
+	self->prm->vector = self->info.msi_data[0] & 0xff;
+	self->prm->bad_host = self->prm->bar2;
+	/* The data, and its CRCs, made here: bulk work in the guest is slow. */
+	{
+		uint64_t *a = microvm_gpa2hva(self->vm, self->prm->buf_a, PE_DMA_LEN), i;
+
+		ASSERT_NE(NULL, a);
+		for (i = 0; i < PE_DMA_LEN / 8; i++)
+			a[i] = (i + 1) * 0x9e3779b97f4a7c15ULL ^ 0x5eed;
+		self->prm->crc_a = softee_crc32(0, a, self->prm->len);
+		self->prm->crc_a_small = softee_crc32(0, a, 65536);
+		self->prm->word_a1 = a[1];
+		self->prm->word_a_last = a[self->prm->len / 8 - 1];
+	}
+}
+
+FIXTURE_TEARDOWN(e2e)
+{
+	char line[512];
+	int i;
+
+	if (self->p)
+		softee_poller_destroy(self->p);
+	if (self->vm)
+		microvm_destroy(self->vm);
+	if (self->bx.box)
+		pe_box_destroy(&self->bx);
+	if (self->log && self->log != stderr) {
+		if (!_metadata->passed) {
+			rewind(self->log);
+			while (fgets(line, sizeof(line), self->log))
+				fprintf(stderr, "# poller: %s", line);
+		}
+		fclose(self->log);
+	}
+	for (i = 0; i < 2; i++) {
+		if (self->ld[i])
+			softee_netdev_close(self->ld[i]);
+		if (self->fault[i])
+			softee_netdev_close(self->fault[i]);
+		if (self->port[i])
+			softee_netdev_close(self->port[i]);
+	}
+}
+
+/* Run the guest until its next ucall; print anything that is not a SYNC or DONE. */
+static int pe_run(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self,
+		  struct microvm_ucall *uc)
+{
+	int r;
+
+	for (;;) {
+		r = microvm_vcpu_run(self->v, uc);
+		if (r == MICROVM_UCALL_PRINT) {
+			microvm_ucall_print(self->v, uc, "guest: ", stderr);
+			continue;
+		}
+		if (r != MICROVM_UCALL_SYNC && r != MICROVM_UCALL_DONE) {
+			if (r > 0)
+				microvm_ucall_print(self->v, uc, "guest: ", stderr);
+			TH_LOG("the guest stopped: %d", r);
+		}
+		return r;
+	}
+}
+
+static void pe_counters(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self)
+{
+	struct softee_poller_dev_info in;
+	const struct softee_poller_counters *c = &in.c;
+
+	ASSERT_EQ(0, softee_poller_dev_info(self->p, 0, &in));
+	TH_LOG("mmio reads %llu writes %llu (MWr %llu, merged %llu), read latency mean %.1f us max %.1f us",
+	       (unsigned long long)c->mmio_reads, (unsigned long long)c->mmio_writes,
+	       (unsigned long long)c->mwr_tlps, (unsigned long long)c->mwr_merged,
+	       c->cpl_ok ? c->read_lat_ns_sum / 1e3 / c->cpl_ok : 0.0, c->read_lat_ns_max / 1e3);
+	TH_LOG("dma reads %llu (%llu bytes) writes %llu (%llu bytes) rejected %llu, msi %llu, timeouts %llu, fail_fast %llu, retransmissions %llu",
+	       (unsigned long long)c->dma_reads, (unsigned long long)c->dma_read_bytes,
+	       (unsigned long long)c->dma_writes, (unsigned long long)c->dma_write_bytes,
+	       (unsigned long long)c->dma_rejected, (unsigned long long)c->msi,
+	       (unsigned long long)c->cpl_timeouts, (unsigned long long)c->fail_fast,
+	       (unsigned long long)in.s.retrans);
+}
+
+TEST_F_TIMEOUT(e2e, registers_dma_msi_and_bad_dma, 120)
+{
+	struct softee_poller_dev_info in;
+	struct microvm_ucall uc;
+	uint64_t h0 = 0, h1, hlen;
+	const uint8_t *hstart;
+	char *answer;
+	int r;
+
+	if (!self->p)
+		return;				/* skipped in setup */
+	self->prm->prog = PE_PROG_BASIC;
+	ASSERT_EQ(0, microvm_vcpu_set_entry(self->v, pe_guest_main, 1, self->prm_gpa));
+	/* What the DMA outside RAM must not change: the buffers and all RAM above them. */
+	hstart = microvm_gpa2hva(self->vm, self->prm->buf_a, PE_RAM - self->prm->buf_a);
+	hlen = PE_RAM - self->prm->buf_a;
+	ASSERT_NE(NULL, hstart);
+	for (;;) {
+		r = pe_run(_metadata, self, &uc);
+		if (r != MICROVM_UCALL_SYNC)
+			break;
+		if (uc.args[0] == PE_S_BAD_BEFORE) {
+			h0 = pe_hash(hstart, hlen);
+		} else if (uc.args[0] == PE_S_BAD_AFTER) {
+			h1 = pe_hash(hstart, hlen);
+			EXPECT_EQ(h0, h1);
+		}
+	}
+	ASSERT_EQ(MICROVM_UCALL_DONE, r);
+	EXPECT_EQ(self->prm->crc_to_dev, self->prm->crc_to_host);
+	EXPECT_EQ(0, memcmp(microvm_gpa2hva(self->vm, self->prm->buf_a, self->prm->len),
+			    microvm_gpa2hva(self->vm, self->prm->buf_b, self->prm->len), self->prm->len));
+	EXPECT_LE(2, self->prm->irqs);
+	pe_counters(_metadata, self);
+	ASSERT_EQ(0, softee_poller_dev_info(self->p, 0, &in));
+	EXPECT_EQ(SOFTEE_PDEV_READY, in.state);
+	EXPECT_LE(2 * self->prm->len, in.c.dma_read_bytes + in.c.dma_write_bytes);
+	EXPECT_LE(4, in.c.dma_rejected);
+	EXPECT_LE(2, in.c.msi);
+	EXPECT_EQ(0, in.c.msi_errors);
+	EXPECT_EQ(0, in.c.cpl_errors);
+	/* The control socket's view of it. */
+	answer = malloc(65536);
+	ASSERT_NE(NULL, answer);
+	ASSERT_LT(0, softee_poller_ctl_command(self->p, "devices json", answer, 65536));
+	EXPECT_NE(NULL, strstr(answer, "\"vendor\":20727,\"device\":32343"));
+	EXPECT_NE(NULL, strstr(answer, "\"state\":\"ready\""));
+	ASSERT_LT(0, softee_poller_ctl_command(self->p, "counters", answer, 65536));
+	EXPECT_NE(NULL, strstr(answer, "session: up"));
+	EXPECT_EQ(-EINVAL, softee_poller_ctl_command(self->p, "frobnicate", answer, 65536));
+	free(answer);
+}
+
+TEST_F_TIMEOUT(e2e, box_lost_mid_dma_then_back, 120)
+{
+	struct softee_poller_dev_info in;
+	struct microvm_ucall uc;
+	uint64_t t_kill = 0, t_lost = 0, end;
+	int r;
+
+	if (!self->p)
+		return;				/* skipped in setup */
+	self->prm->prog = PE_PROG_LOST;
+	ASSERT_EQ(0, microvm_vcpu_set_entry(self->v, pe_guest_main, 1, self->prm_gpa));
+	for (;;) {
+		r = pe_run(_metadata, self, &uc);
+		if (r != MICROVM_UCALL_SYNC)
+			break;
+		if (uc.args[0] == PE_S_DMA_RUNNING) {
+			pe_box_kill(&self->bx);
+			t_kill = softee_now_ns();
+		} else if (uc.args[0] == PE_S_LOST) {
+			t_lost = softee_now_ns();
+			EXPECT_EQ(200, uc.args[1]);
+			/* All ones within the timeout, then at once: no vCPU waits long. */
+			EXPECT_GT(1000 * MS + 4ULL * (variant->timeout_us ? variant->timeout_us : 50000) * 1000,
+				  t_lost - t_kill);
+			/* The device is marked down once heartbeats stop. */
+			end = softee_now_ns() + 2000 * MS;
+			do {
+				ASSERT_EQ(0, softee_poller_dev_info(self->p, 0, &in));
+				if (in.state == SOFTEE_PDEV_DOWN)
+					break;
+				usleep(5000);
+			} while (softee_now_ns() < end);
+			EXPECT_EQ(SOFTEE_PDEV_DOWN, in.state);
+			EXPECT_LT(0, in.c.fail_fast + in.c.cpl_timeouts);
+			/* A box comes back (a new one, on the same port): configured again. */
+			pe_box_destroy(&self->bx);
+			ASSERT_EQ(0, pe_box_start(&self->bx));
+			ASSERT_EQ(0, softee_poller_wait_ready(self->p, 1, 5000 * MS));
+			ASSERT_EQ(0, softee_poller_dev_info(self->p, 0, &in));
+			EXPECT_EQ(self->info.bar[0].addr, in.bar[0].addr);
+			EXPECT_EQ(self->info.bar[2].addr, in.bar[2].addr);
+			EXPECT_EQ(2, in.c.configured);
+			EXPECT_EQ(1, in.c.downs);
+		}
+	}
+	ASSERT_EQ(MICROVM_UCALL_DONE, r);
+	TH_LOG("the box lost: all ones after %.1f ms", (t_lost - t_kill) / 1e6);
+	pe_counters(_metadata, self);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--variant"))
+		pe_only = argv[2];
+	else if (argc > 1) {
+		fprintf(stderr, "usage: %s [--variant exit|exit_loss5_reorder|kmod]\n", argv[0]);
+		return 2;
+	}
+	return test_harness_run(argc, argv);
+}

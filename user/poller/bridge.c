@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bridge: ring entries become TLPs, completions go back into the ring
+ * slots (uapi/softee.h, "Ring layout").
+ *
+ * Per ring, entries are taken in order.  A write (posted) becomes an MWr
+ * at once; consecutive writes to adjacent addresses of the same region
+ * merge into one MWr (up to cfg.merge_max bytes, never across 4 KiB).  A
+ * read becomes an MRd with a tag and stays in the ring, unconsumed, until
+ * its completion (or the timeout, or the box's loss) writes data and
+ * status into the slot: the producer cannot reuse a slot before the
+ * consumer index passes it, and a vCPU has at most one read in flight.
+ * Port I/O regions are the device's I/O BARs: IORd, IOWr.  An access no
+ * device BAR covers completes with all ones (reads) or is dropped.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "poller_int.h"
+
+/* The entry's value as bytes, little endian. */
+static void le_bytes(uint8_t *dst, uint64_t v, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le_value(const uint8_t *src, uint32_t len)
+{
+	uint64_t v = 0;
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		v |= (uint64_t)src[i] << (8 * i);
+	return v;
+}
+
+static bool len_ok(uint8_t len)
+{
+	return len == 1 || len == 2 || len == 4 || len == 8;
+}
+
+/* Does [addr, addr + len) lie in region r, and agree with the entry's offset? */
+static bool in_region(const struct pregion *r, uint8_t bus, uint64_t addr, uint64_t off,
+		      uint8_t len)
+{
+	return r->used && r->bus == bus && addr >= r->base && addr - r->base == off &&
+	       off < r->len && len <= r->len - off;
+}
+
+/* Complete and retire the read at the head of a ring with all ones. */
+static void ring_fail_read(struct softee_ring_entry *e, uint32_t status)
+{
+	softee_ring_complete(e, ~0ULL, status ? status : EIO);
+}
+
+/* Posted writes from entry i on: one MWr (or IOWr).  Returns entries used, 0: retry later. */
+static uint32_t bridge_write(struct softee_poller *p, struct softee_ring *r, uint32_t i,
+			     uint32_t n, const struct pregion *reg, struct pdev *d,
+			     struct pbox *b)
+{
+	const struct softee_ring_entry *e = softee_ring_entry(r, i);
+	uint8_t payload[SOFTEE_TLP_MAX_DATA + 8];
+	uint64_t addr = e->addr, end = e->addr + e->len, start = addr & ~3ULL;
+	struct softee_tlp t = { .requester = POLLER_REQUESTER };
+	uint32_t j, k, total = e->len, merged = 0;
+	int ret, tag = -1;
+
+	if (reg->bus == SOFTEE_BUS_PIO) {
+		/* One DW at most, not across it (PCIe 3.0, 2.2.5). */
+		if (e->len > 4 || ((addr ^ (end - 1)) & ~3ULL)) {
+			PCNT(d->c.bad_access, 1);
+			return 1;
+		}
+		j = i + 1;
+	} else {
+		for (j = i + 1; j < n; j++) {
+			const struct softee_ring_entry *f = softee_ring_entry(r, j);
+
+			if (f->op != SOFTEE_OP_WRITE || f->region != e->region || f->addr != end ||
+			    !len_ok(f->len) || total + f->len > p->cfg.merge_max ||
+			    ((addr ^ (end + f->len - 1)) & ~0xfffULL) ||
+			    !in_region(reg, f->bus, f->addr, f->offset, f->len))
+				break;
+			total += f->len;
+			end += f->len;
+			merged++;
+		}
+		if ((addr ^ (end - 1)) & ~0xfffULL) {
+			PCNT(d->c.bad_access, 1);	/* one 8-byte write across 4 KiB */
+			return 1;
+		}
+	}
+	memset(payload, 0, ((end - start + 3) & ~3ULL));
+	for (k = i; k < j; k++) {
+		const struct softee_ring_entry *f = softee_ring_entry(r, k);
+
+		le_bytes(payload + (f->addr - start), f->data, f->len);
+	}
+	if (d->state != SOFTEE_PDEV_READY || !b->up) {
+		PCNT(d->c.write_drops, j - i);
+		return j - i;
+	}
+	t.kind = reg->bus == SOFTEE_BUS_PIO ? SOFTEE_TLP_IOWR : SOFTEE_TLP_MWR;
+	softee_tlp_set_range(&t, addr, total);
+	t.data = payload;
+	if (t.kind == SOFTEE_TLP_IOWR) {
+		tag = ptag_alloc(b, p->now + p->cfg.cpl_timeout_ns);
+		if (tag < 0)
+			return 0;
+		b->tags[tag].kind = PTAG_IOWR;
+		b->tags[tag].dev = d->idx;
+		t.tag = (uint8_t)tag;
+	}
+	ret = poller_send(p, b, &t);
+	if (ret == -EAGAIN) {
+		if (tag >= 0)
+			ptag_free(b, (uint8_t)tag);
+		return 0;
+	}
+	if (ret) {
+		if (tag >= 0)
+			ptag_free(b, (uint8_t)tag);
+		PCNT(d->c.write_drops, j - i);
+		return j - i;
+	}
+	PCNT(d->c.mmio_writes, j - i);
+	PCNT(d->c.mmio_write_bytes, total);
+	PCNT(d->c.mwr_tlps, 1);
+	PCNT(d->c.mwr_merged, merged);
+	return j - i;
+}
+
+/* A read: MRd (IORd) with a tag; the entry stays until its completion.  false: retry later. */
+static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
+			const struct pregion *reg, struct pdev *d, struct pbox *b)
+{
+	struct softee_ring *r = &p->rings[ri];
+	struct softee_ring_entry *e = softee_ring_entry(r, i);
+	struct softee_tlp t = { .requester = POLLER_REQUESTER };
+	uint64_t addr = e->addr, end = e->addr + e->len;
+	struct ptag *tg;
+	int tag, ret;
+
+	tag = ptag_alloc(b, p->now + p->cfg.cpl_timeout_ns);
+	if (tag < 0)
+		return false;
+	tg = &b->tags[tag];
+	tg->kind = PTAG_RING;
+	tg->dev = d->idx;
+	tg->ring = ri;
+	tg->seq = r->cons_head + i;
+	tg->len = e->len;
+	tg->addr = addr;
+	tg->t0_ns = e->time_ns;
+	tg->io = reg->bus == SOFTEE_BUS_PIO;
+	t.kind = tg->io ? SOFTEE_TLP_IORD : SOFTEE_TLP_MRD;
+	t.tag = (uint8_t)tag;
+	if ((tg->io && (e->len > 4 || ((addr ^ (end - 1)) & ~3ULL))) ||
+	    softee_tlp_set_range(&t, addr, e->len)) {
+		ptag_free(b, (uint8_t)tag);
+		PCNT(d->c.bad_access, 1);
+		ring_fail_read(e, EINVAL);
+		return true;
+	}
+	ret = poller_send(p, b, &t);
+	if (ret == -EAGAIN) {
+		ptag_free(b, (uint8_t)tag);
+		return false;
+	}
+	if (ret) {
+		ptag_free(b, (uint8_t)tag);
+		PCNT(d->c.fail_fast, 1);
+		ring_fail_read(e, ENOTCONN);
+		return true;
+	}
+	PCNT(d->c.mmio_reads, 1);
+	PCNT(d->c.mmio_read_bytes, e->len);
+	PCNT(d->c.mrd_tlps, 1);
+	p->rs[ri].waiting = true;
+	p->rs[ri].tag = (uint8_t)tag;
+	p->rs[ri].box = box_idx(p, b);
+	return true;
+}
+
+/* One ring: entries handled. */
+static int bridge_ring(struct softee_poller *p, uint32_t ri, const struct pregion_map *rm)
+{
+	struct softee_ring *r = &p->rings[ri];
+	struct pring *rs = &p->rs[ri];
+	uint32_t i = 0, used;
+	int n;
+
+	if (rs->waiting || rs->broken)
+		return 0;
+	n = softee_ring_peek(r);
+	if (n <= 0) {
+		if (n < 0) {
+			rs->broken = true;
+			PCNT(p->st.ring_errors, 1);
+			plog(p, "ring %u: %s: no longer used", ri,
+			     n == -EPIPE ? "the session is closing" : "corrupt (prod - cons > entries)");
+		}
+		return 0;
+	}
+	while (i < (uint32_t)n) {
+		struct softee_ring_entry *e = softee_ring_entry(r, i);
+		uint32_t id = softee_read_once(&e->region);
+		const struct pregion *reg = id < SOFTEE_MAX_REGIONS && rm ? &rm->r[id] : NULL;
+		uint8_t op = e->op, len = e->len;
+		struct pdev *d;
+		struct pbox *b;
+
+		if (!reg || !len_ok(len) || !in_region(reg, e->bus, e->addr, e->offset, len)) {
+			PCNT(p->st.no_region, 1);
+			if (op == SOFTEE_OP_READ)
+				ring_fail_read(e, EINVAL);
+			i++;
+			continue;
+		}
+		d = &p->dev[reg->dev];
+		b = &p->box[d->box];
+		if (op == SOFTEE_OP_WRITE) {
+			used = bridge_write(p, r, i, (uint32_t)n, reg, d, b);
+			if (!used)
+				break;
+			i += used;
+			continue;
+		}
+		if (d->state != SOFTEE_PDEV_READY || !b->up) {
+			PCNT(d->c.fail_fast, 1);
+			ring_fail_read(e, ENOTCONN);
+			i++;
+			continue;
+		}
+		if (!bridge_read(p, ri, i, reg, d, b))
+			break;
+		if (rs->waiting)
+			break;			/* the read holds the ring */
+		i++;				/* failed at once: retire it */
+	}
+	if (i)
+		softee_ring_consume(r, i);
+	PCNT(p->st.ring_entries, i + (rs->waiting ? 1 : 0));
+	return (int)i + (rs->waiting ? 1 : 0);
+}
+
+int pbridge_poll(struct softee_poller *p)
+{
+	const struct pregion_map *rm = rcu_dereference(p->regions);
+	uint32_t ri;
+	int work = 0;
+
+	for (ri = 0; ri < p->nr_rings; ri++)
+		work += bridge_ring(p, ri, rm);
+	return work;
+}
+
+void pbridge_finish(struct softee_poller *p, struct pbox *b, uint8_t tag, uint32_t status)
+{
+	struct ptag *tg = &b->tags[tag];
+	struct softee_ring *r = &p->rings[tg->ring];
+	struct pring *rs = &p->rs[tg->ring];
+
+	if (rs->waiting && rs->tag == tag && rs->box == box_idx(p, b) &&
+	    r->cons_head == tg->seq) {
+		struct softee_ring_entry *e = softee_ring_entry_at(r, tg->seq);
+
+		/* Data and status, then done = seq (release): the vCPU may go. */
+		softee_ring_complete(e, status ? ~0ULL : le_value(tg->buf, tg->len), status);
+		softee_ring_consume(r, 1);
+		rs->waiting = false;
+	}
+	ptag_free(b, tag);
+}
+
+void pbridge_on_cpl(struct softee_poller *p, struct pbox *b, const struct softee_tlp *t)
+{
+	struct ptag *tg = &b->tags[t->tag];
+	struct pdev *d;
+	uint32_t off, take, avail;
+
+	if (t->requester != POLLER_REQUESTER || tg->kind == PTAG_FREE) {
+		PCNT(p->st.rx_unexpected, 1);
+		return;
+	}
+	if (tg->kind == PTAG_CFG) {
+		uint32_t v = 0;
+
+		if (t->kind == SOFTEE_TLP_CPLD)
+			v = (uint32_t)le_value(t->data, 4);
+		pdevcfg_on_cpl(p, b, tg, t->status, v);
+		return;
+	}
+	d = &p->dev[tg->dev];
+	if (tg->kind == PTAG_IOWR) {
+		if (t->status != SOFTEE_TLP_CPL_SC)
+			PCNT(d->c.cpl_errors, 1);
+		ptag_free(b, t->tag);
+		return;
+	}
+	/* PTAG_RING */
+	if (t->status != SOFTEE_TLP_CPL_SC || t->kind != SOFTEE_TLP_CPLD) {
+		PCNT(d->c.cpl_errors, 1);
+		pbridge_finish(p, b, t->tag, t->status ? t->status : EPROTO);
+		return;
+	}
+	if (tg->io) {
+		off = tg->addr & 3;		/* I/O: the whole DW, Lower Address 0 */
+	} else {
+		if (t->lower_addr != ((tg->addr + tg->got) & 0x7f) ||
+		    t->byte_count != (uint32_t)(tg->len - tg->got)) {
+			PCNT(d->c.cpl_errors, 1);
+			pbridge_finish(p, b, t->tag, EPROTO);
+			return;
+		}
+		off = t->lower_addr & 3;
+	}
+	avail = (uint32_t)t->len_dw * 4 > off ? (uint32_t)t->len_dw * 4 - off : 0;
+	take = tg->len - tg->got;
+	if (take > avail)
+		take = avail;
+	memcpy(tg->buf + tg->got, t->data + off, take);
+	tg->got += take;
+	if (tg->io || tg->got >= tg->len) {
+		uint64_t lat = p->now > tg->t0_ns ? p->now - tg->t0_ns : 0;
+
+		PCNT(d->c.cpl_ok, 1);
+		PCNT(d->c.read_lat_ns_sum, lat);
+		if (lat > d->c.read_lat_ns_max)
+			softee_write_once(&d->c.read_lat_ns_max, lat);
+		pbridge_finish(p, b, t->tag, 0);
+	}
+}
