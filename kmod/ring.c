@@ -24,6 +24,7 @@ MODULE_PARM_DESC(spin_us,
 
 #define SOFTEE_SLEEP_MIN_US	1
 #define SOFTEE_SLEEP_MAX_US	1000
+#define SOFTEE_POLLS_PER_STEP	16
 
 /* Count in the ring (one writer) and in the region (per cpu). */
 #define softee_count(k, r, field, n)			\
@@ -246,6 +247,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	struct softee_ring_entry *e;
 	struct softee_waiter w;
 	u32 seq, done, status;
+	unsigned int i;
 	u64 data;
 	int ret;
 
@@ -275,9 +277,15 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	for (;;) {
 		/*
 		 * Pairs with the consumer's store-release of done, made after
-		 * it wrote data and status.  Each is read once.
+		 * it wrote data and status.  Each is read once.  Look a few
+		 * times between the slower checks of softee_wait_step: a
+		 * consumer on another core answers within them.
 		 */
-		done = smp_load_acquire(&e->done);
+		for (i = 0; i < SOFTEE_POLLS_PER_STEP; i++) {
+			done = smp_load_acquire(&e->done);
+			if (done == seq)
+				break;
+		}
 		if (done == seq) {
 			data = READ_ONCE(e->data);
 			status = READ_ONCE(e->status);
