@@ -5,6 +5,7 @@
  * errnos, mmap bounds.  Needs the module (runs in the test VM).
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,42 +26,66 @@ static long __ioc(int fd, unsigned long cmd, void *arg)
 	return r < 0 ? -errno : r;
 }
 
-FIXTURE(kmod) {
+/*
+ * What both fixtures stand on: /dev/softee, /dev/kvm and a VM with 2 MiB
+ * of RAM at gpa.  This harness runs a test's body even when its setup says
+ * SKIP, so a skip leaves through the harness's own jump buffer, as a failed
+ * ASSERT does, and the body never runs.
+ */
+#define SETUP_SKIP(fmt, ...) SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
+
+struct vm_base {
 	int dev;		/* /dev/softee */
 	int kvm;		/* /dev/kvm */
-	int vm;			/* a VM with 2 MiB of RAM at 0 */
+	int vm;
 	void *ram;
+};
+
+static void vm_base_setup(struct __test_metadata *_metadata, struct vm_base *b,
+			  uint64_t gpa)
+{
+	struct kvm_userspace_memory_region mr = {
+		.slot = 0, .guest_phys_addr = gpa, .memory_size = 2 << 20,
+	};
+
+	b->dev = b->kvm = b->vm = -1;
+	b->dev = open(SOFTEE_DEVICE, O_RDWR);
+	if (b->dev < 0)
+		SETUP_SKIP("%s: %s (softee.ko not loaded)", SOFTEE_DEVICE, strerror(errno));
+	b->kvm = open("/dev/kvm", O_RDWR);
+	if (b->kvm < 0)
+		SETUP_SKIP("/dev/kvm: %s", strerror(errno));
+	b->vm = ioctl(b->kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, b->vm);
+	b->ram = mmap(NULL, mr.memory_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b->ram);
+	mr.userspace_addr = (uintptr_t)b->ram;
+	ASSERT_EQ(0, ioctl(b->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+}
+
+static void vm_base_teardown(struct vm_base *b)
+{
+	if (b->vm >= 0)
+		close(b->vm);
+	if (b->kvm >= 0)
+		close(b->kvm);
+	if (b->dev >= 0)
+		close(b->dev);
+}
+
+FIXTURE(kmod) {
+	struct vm_base b;	/* RAM at 0 */
 };
 
 FIXTURE_SETUP(kmod)
 {
-	struct kvm_userspace_memory_region mr = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = 2 << 20,
-	};
-
-	self->dev = open(SOFTEE_DEVICE, O_RDWR);
-	if (self->dev < 0)
-		SKIP(return, "%s: %s (softee.ko not loaded)", SOFTEE_DEVICE, strerror(errno));
-	self->kvm = open("/dev/kvm", O_RDWR);
-	if (self->kvm < 0)
-		SKIP(return, "/dev/kvm: %s", strerror(errno));
-	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, self->vm);
-	self->ram = mmap(NULL, mr.memory_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->ram);
-	mr.userspace_addr = (uintptr_t)self->ram;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	vm_base_setup(_metadata, &self->b, 0);
 }
 
 FIXTURE_TEARDOWN(kmod)
 {
-	if (self->vm > 0)
-		close(self->vm);
-	if (self->kvm > 0)
-		close(self->kvm);
-	if (self->dev > 0)
-		close(self->dev);
+	vm_base_teardown(&self->b);
 }
 
 static struct softee_attach attach_args(int vm_fd)
@@ -79,8 +104,8 @@ static int attach(int dev, int vm_fd)
 
 TEST_F(kmod, attach_exact)
 {
-	struct softee_attach a = attach_args(self->vm);
-	int s = __ioc(self->dev, SOFTEE_ATTACH, &a);
+	struct softee_attach a = attach_args(self->b.vm);
+	int s = __ioc(self->b.dev, SOFTEE_ATTACH, &a);
 	void *p;
 
 	ASSERT_LE(0, s);
@@ -119,39 +144,39 @@ TEST_F(kmod, attach_sizes)
 		struct softee_attach a;
 		uint8_t tail[16];
 	} big;
-	struct softee_attach a = attach_args(self->vm);
+	struct softee_attach a = attach_args(self->b.vm);
 	int s;
 
 	a.size = 8;
-	EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a));
+	EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a));
 	a.size = sizeof(a) - 4;
-	EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a));
+	EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a));
 
 	memset(&big, 0, sizeof(big));
-	big.a = attach_args(self->vm);
+	big.a = attach_args(self->b.vm);
 	big.a.size = sizeof(big);
 	big.tail[7] = 0x5a;
-	EXPECT_EQ(-E2BIG, __ioc(self->dev, SOFTEE_ATTACH, &big));
+	EXPECT_EQ(-E2BIG, __ioc(self->b.dev, SOFTEE_ATTACH, &big));
 	/* a longer struct whose extra bytes are zero is fine */
 	big.tail[7] = 0;
-	s = __ioc(self->dev, SOFTEE_ATTACH, &big);
+	s = __ioc(self->b.dev, SOFTEE_ATTACH, &big);
 	ASSERT_LE(0, s);
 	EXPECT_EQ(0, big.tail[0]);	/* nothing written past our struct */
 	close(s);
 
-	EXPECT_EQ(-EFAULT, __ioc(self->dev, SOFTEE_ATTACH, (void *)8));
-	EXPECT_EQ(-ENOTTY, __ioc(self->dev, _IO(SOFTEE_TYPE, 0x7f), &a));
+	EXPECT_EQ(-EFAULT, __ioc(self->b.dev, SOFTEE_ATTACH, (void *)8));
+	EXPECT_EQ(-ENOTTY, __ioc(self->b.dev, _IO(SOFTEE_TYPE, 0x7f), &a));
 }
 
 TEST_F(kmod, attach_not_a_vm)
 {
 	int null = open("/dev/null", O_RDWR);
 
-	EXPECT_EQ(-EBADF, attach(self->dev, -1));
-	EXPECT_EQ(-EBADF, attach(self->dev, 100000));
-	EXPECT_EQ(-ENOTTY, attach(self->dev, null));
-	EXPECT_EQ(-ENOTTY, attach(self->dev, self->kvm));	/* /dev/kvm, not a VM */
-	EXPECT_EQ(-ENOTTY, attach(self->dev, self->dev));
+	EXPECT_EQ(-EBADF, attach(self->b.dev, -1));
+	EXPECT_EQ(-EBADF, attach(self->b.dev, 100000));
+	EXPECT_EQ(-ENOTTY, attach(self->b.dev, null));
+	EXPECT_EQ(-ENOTTY, attach(self->b.dev, self->b.kvm));	/* /dev/kvm, not a VM */
+	EXPECT_EQ(-ENOTTY, attach(self->b.dev, self->b.dev));
 	close(null);
 }
 
@@ -160,9 +185,9 @@ TEST_F(kmod, attach_bad_params)
 	struct softee_attach a;
 
 #define BAD(field, value) do {						\
-		a = attach_args(self->vm);				\
+		a = attach_args(self->b.vm);				\
 		a.field = value;					\
-		EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a)) \
+		EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a)) \
 			TH_LOG(#field " = " #value);			\
 	} while (0)
 	BAD(flags, 1);
@@ -177,21 +202,21 @@ TEST_F(kmod, attach_bad_params)
 	BAD(features, 1);
 	BAD(ring_off.prod, 1);
 	/* more ring memory than a session may have */
-	a = attach_args(self->vm);
+	a = attach_args(self->b.vm);
 	a.nr_rings = SOFTEE_MAX_RINGS;
 	a.ring_entries = SOFTEE_RING_MAX_ENTRIES;
-	EXPECT_EQ(-EINVAL, __ioc(self->dev, SOFTEE_ATTACH, &a));
+	EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a));
 #undef BAD
 }
 
 TEST_F(kmod, attach_busy)
 {
-	int s1 = attach(self->dev, self->vm), s2;
+	int s1 = attach(self->b.dev, self->b.vm), s2;
 
 	ASSERT_LE(0, s1);
-	EXPECT_EQ(-EBUSY, attach(self->dev, self->vm));
+	EXPECT_EQ(-EBUSY, attach(self->b.dev, self->b.vm));
 	close(s1);
-	s2 = attach(self->dev, self->vm);
+	s2 = attach(self->b.dev, self->b.vm);
 	EXPECT_LE(0, s2);
 	close(s2);
 }
@@ -208,8 +233,8 @@ TEST_F(kmod, not_root)
 		if (open(SOFTEE_DEVICE, O_RDWR) >= 0)
 			_exit(1);
 		/* an fd passed down from root is still refused */
-		_exit(__ioc(self->dev, SOFTEE_ATTACH, &(struct softee_attach){
-			.size = sizeof(struct softee_attach), .vm_fd = self->vm,
+		_exit(__ioc(self->b.dev, SOFTEE_ATTACH, &(struct softee_attach){
+			.size = sizeof(struct softee_attach), .vm_fd = self->b.vm,
 			.nr_rings = 1 }) == -EPERM ? 0 : 2);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
@@ -217,43 +242,23 @@ TEST_F(kmod, not_root)
 }
 
 FIXTURE(session) {
-	int dev, kvm, vm, s;
-	void *ram;
+	struct vm_base b;	/* RAM at 1 MiB */
+	int s;			/* its session */
 };
 
 FIXTURE_SETUP(session)
 {
-	struct kvm_userspace_memory_region mr = {
-		.slot = 0, .guest_phys_addr = 0x100000, .memory_size = 2 << 20,
-	};
-
-	self->dev = open(SOFTEE_DEVICE, O_RDWR);
-	if (self->dev < 0)
-		SKIP(return, "%s: %s (softee.ko not loaded)", SOFTEE_DEVICE, strerror(errno));
-	self->kvm = open("/dev/kvm", O_RDWR);
-	if (self->kvm < 0)
-		SKIP(return, "/dev/kvm: %s", strerror(errno));
-	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, self->vm);
-	self->ram = mmap(NULL, mr.memory_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->ram);
-	mr.userspace_addr = (uintptr_t)self->ram;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &mr));
-	self->s = attach(self->dev, self->vm);
+	self->s = -1;
+	vm_base_setup(_metadata, &self->b, 0x100000);
+	self->s = attach(self->b.dev, self->b.vm);
 	ASSERT_LE(0, self->s);
 }
 
 FIXTURE_TEARDOWN(session)
 {
-	if (self->s > 0)
+	if (self->s >= 0)
 		close(self->s);
-	if (self->vm > 0)
-		close(self->vm);
-	if (self->kvm > 0)
-		close(self->kvm);
-	if (self->dev > 0)
-		close(self->dev);
+	vm_base_teardown(&self->b);
 }
 
 static long region_add(int s, uint8_t bus, uint64_t base, uint64_t len,
@@ -439,8 +444,8 @@ TEST_F(session, session_outlives_vm_fd)
 {
 	/* The VMM closes its VM fd: the session keeps the VM until closed. */
 	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0));
-	close(self->vm);
-	self->vm = -1;
+	close(self->b.vm);
+	self->b.vm = -1;
 	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0001000, 0x1000, 0));
 	EXPECT_EQ(0, region_del(self->s, 0));
 }
