@@ -214,7 +214,7 @@ static u32 softee_ring_publish(struct softee_kring *k,
 	e->data = data;
 	e->status = 0;
 	e->vcpu = vcpu->vcpu_idx;
-	e->time_ns = ktime_get_ns();
+	e->time_ns = r->s->timestamps ? ktime_get_ns() : 0;
 	e->__reserved = 0;
 	k->head = seq + 1;
 	/* Pairs with the consumer's load-acquire of prod. */

@@ -205,7 +205,8 @@ static const struct file_operations softee_session_fops = {
 
 static int softee_attach_check(const struct softee_attach *a)
 {
-	if (a->flags || a->__reserved || a->features || a->ring_bytes ||
+	if ((a->flags & ~SOFTEE_ATTACH_F_TIMESTAMPS) || a->__reserved ||
+	    a->features || a->ring_bytes ||
 	    a->mmap_bytes || a->session_id ||
 	    memchr_inv(&a->ring_off, 0, sizeof(a->ring_off)))
 		return -EINVAL;
@@ -255,6 +256,7 @@ static struct softee_session *softee_session_alloc(struct softee_attach *a)
 	s->ring_bytes = ring_bytes;
 	s->mmap_bytes = total;
 	s->timeout_us = softee_timeout_or_default(a->timeout_us);
+	s->timestamps = a->flags & SOFTEE_ATTACH_F_TIMESTAMPS;
 	softee_ring_init(s);
 	return s;
 
@@ -271,7 +273,7 @@ static void softee_attach_answer(struct softee_attach *a,
 				 const struct softee_session *s)
 {
 	a->features = SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO | SOFTEE_FEAT_NULL |
-		      SOFTEE_FEAT_STATS |
+		      SOFTEE_FEAT_STATS | SOFTEE_FEAT_TIMESTAMPS |
 		      (IS_ERR_OR_NULL(s->dbg) ? 0 : SOFTEE_FEAT_DEBUGFS);
 	a->ring_entries = s->ring_entries;
 	a->timeout_us = s->timeout_us;

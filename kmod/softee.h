@@ -61,6 +61,7 @@ struct softee_session {
 	struct kvm *kvm;
 	u32 id;
 	bool dead;			/* WRITE_ONCE at close */
+	bool timestamps;		/* SOFTEE_ATTACH_F_TIMESTAMPS */
 	u32 timeout_us;			/* READ_ONCE on the data path */
 	u32 nr_rings;
 	u32 ring_entries;

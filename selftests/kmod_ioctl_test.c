@@ -111,6 +111,7 @@ TEST_F(kmod, attach_exact)
 	ASSERT_LE(0, s);
 	EXPECT_EQ(SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO,
 		  a.features & (SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO));
+	EXPECT_NE(0, a.features & SOFTEE_FEAT_TIMESTAMPS);
 	EXPECT_EQ(SOFTEE_RING_DEFAULT_ENTRIES, a.ring_entries);
 	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, a.timeout_us);
 	EXPECT_EQ(a.ring_entries, a.ring_off.ring_entries);
@@ -190,7 +191,7 @@ TEST_F(kmod, attach_bad_params)
 		EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a)) \
 			TH_LOG(#field " = " #value);			\
 	} while (0)
-	BAD(flags, 1);
+	BAD(flags, 2);
 	BAD(nr_rings, 0);
 	BAD(nr_rings, SOFTEE_MAX_RINGS + 1);
 	BAD(ring_entries, 3);

@@ -73,6 +73,10 @@
 #define SOFTEE_FEAT_NULL	(1U << 2)	/* SOFTEE_REGION_F_NULL */
 #define SOFTEE_FEAT_STATS	(1U << 3)	/* SOFTEE_GET_STATS */
 #define SOFTEE_FEAT_DEBUGFS	(1U << 4)	/* /sys/kernel/debug/softee */
+#define SOFTEE_FEAT_TIMESTAMPS	(1U << 5)	/* SOFTEE_ATTACH_F_TIMESTAMPS */
+
+/* softee_attach.flags */
+#define SOFTEE_ATTACH_F_TIMESTAMPS (1U << 0)	/* fill entry.time_ns */
 
 /**
  * DOC: Ring layout
@@ -153,14 +157,16 @@ struct softee_ring_entry {
 	__u32 status;		/* U (read): 0 = data valid; anything else
 				 *    completes the read with all ones */
 	__u32 vcpu;		/* K: vcpu_idx */
-	__aligned_u64 time_ns;	/* K: CLOCK_MONOTONIC at the trap */
+	__aligned_u64 time_ns;	/* K: CLOCK_MONOTONIC at the trap, with
+				 *    SOFTEE_ATTACH_F_TIMESTAMPS; else 0 */
 	__aligned_u64 __reserved;
 };
 
 /**
  * struct softee_attach - SOFTEE_ATTACH: start a session on a KVM VM
  * @size:	sizeof(struct softee_attach)
- * @flags:	must be 0
+ * @flags:	SOFTEE_ATTACH_F_*: TIMESTAMPS has the module read the clock for
+ *		every entry (a few ns on a host, microseconds under emulation)
  * @vm_fd:	a KVM VM fd (KVM_CREATE_VM's, or one taken with pidfd_getfd)
  * @nr_rings:	rings to create, 1..SOFTEE_MAX_RINGS; vCPU i uses ring i
  * @ring_entries: entries per ring, a power of two in

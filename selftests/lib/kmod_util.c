@@ -285,7 +285,7 @@ int kt_vm_open(struct kt_vm *m, uint32_t nr_vcpus, uint32_t nr_rings, uint32_t r
 	if (!m->vm)
 		return -ENODEV;
 	ret = softee_session_open(&m->s, microvm_vm_fd(m->vm), m->nr_rings, ring_entries,
-				  timeout_us);
+				  timeout_us, SOFTEE_ATTACH_F_TIMESTAMPS);
 	if (ret)
 		return ret;
 	m->have_s = true;

@@ -120,10 +120,11 @@ static int softee_session_map(struct softee_session *s)
 /* Attach through an open /dev/softee and map the rings. */
 static int softee_session_attach(struct softee_session *s, int dev, int vm_fd,
 				 uint32_t nr_rings, uint32_t ring_entries,
-				 uint32_t timeout_us)
+				 uint32_t timeout_us, uint32_t flags)
 {
 	int ret;
 
+	s->attach.flags = flags;
 	s->attach.vm_fd = vm_fd;
 	s->attach.nr_rings = nr_rings;
 	s->attach.ring_entries = ring_entries;
@@ -141,7 +142,7 @@ static int softee_session_attach(struct softee_session *s, int dev, int vm_fd,
 }
 
 int __softee_session_open(struct softee_session *s, int vm_fd, uint32_t nr_rings,
-			  uint32_t ring_entries, uint32_t timeout_us)
+			  uint32_t ring_entries, uint32_t timeout_us, uint32_t flags)
 {
 	int dev, ret;
 
@@ -150,13 +151,13 @@ int __softee_session_open(struct softee_session *s, int vm_fd, uint32_t nr_rings
 	dev = __softee_open();
 	if (dev < 0)
 		return dev;
-	ret = softee_session_attach(s, dev, vm_fd, nr_rings, ring_entries, timeout_us);
+	ret = softee_session_attach(s, dev, vm_fd, nr_rings, ring_entries, timeout_us, flags);
 	close(dev);
 	return ret;
 }
 
 int softee_session_open(struct softee_session *s, int vm_fd, uint32_t nr_rings,
-			uint32_t ring_entries, uint32_t timeout_us)
+			uint32_t ring_entries, uint32_t timeout_us, uint32_t flags)
 {
 	char what[96];
 	int dev, ret;
@@ -166,7 +167,7 @@ int softee_session_open(struct softee_session *s, int vm_fd, uint32_t nr_rings,
 	dev = softee_open();
 	if (dev < 0)
 		return dev;
-	ret = softee_session_attach(s, dev, vm_fd, nr_rings, ring_entries, timeout_us);
+	ret = softee_session_attach(s, dev, vm_fd, nr_rings, ring_entries, timeout_us, flags);
 	close(dev);
 	if (!ret)
 		return 0;

@@ -285,7 +285,9 @@ int softee_poller_attach_kmod(struct softee_poller *p, int vm_fd, uint32_t nr_ri
 
 	if (p->trap || softee_load_acquire(&p->running))
 		return -EBUSY;
-	ret = __softee_session_open(&p->sess, vm_fd, nr_rings, ring_entries, timeout_us);
+	/* The bridge times each read from its trap (entry.time_ns). */
+	ret = __softee_session_open(&p->sess, vm_fd, nr_rings, ring_entries, timeout_us,
+				    SOFTEE_ATTACH_F_TIMESTAMPS);
 	if (ret)
 		return ret;
 	if ((p->sess.attach.features & need) != need || p->sess.nr_rings < nr_rings) {

@@ -343,7 +343,7 @@ int trap_cmd_attach(int argc, char **argv)
 		return 1;
 	if (!o.rings)
 		o.rings = nr_vcpus ? nr_vcpus : 1;
-	if (softee_session_open(&s, vm_fd, o.rings, 0, o.timeout_us)) {
+	if (softee_session_open(&s, vm_fd, o.rings, 0, o.timeout_us, SOFTEE_ATTACH_F_TIMESTAMPS)) {
 		close(vm_fd);
 		close(pidfd);
 		return 1;

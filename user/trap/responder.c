@@ -39,6 +39,8 @@ static void trap_answered(struct trap_responder *r, const struct softee_ring_ent
 	uint64_t now = softee_now_ns(), t = e->time_ns;
 	uint64_t d = now > t ? now - t : 0;
 
+	if (!t)		/* a session without timestamps */
+		return;
 	r->answer_ns_sum += d;
 	if (d > r->answer_ns_max)
 		r->answer_ns_max = d;

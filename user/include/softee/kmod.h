@@ -34,14 +34,15 @@ int __softee_attach(int dev_fd, struct softee_attach *a);
 
 /*
  * Open /dev/softee, attach to vm_fd with nr_rings rings of ring_entries
- * (0 = default) and timeout_us (0 = default), map the rings and build a
+ * (0 = default), timeout_us (0 = default) and flags (SOFTEE_ATTACH_F_*),
+ * map the rings and build a
  * view of each.  /dev/softee is closed again; the session holds the VM.
  * 0 or -errno; on failure *s is left closed.
  */
 int __softee_session_open(struct softee_session *s, int vm_fd, uint32_t nr_rings,
-			  uint32_t ring_entries, uint32_t timeout_us);
+			  uint32_t ring_entries, uint32_t timeout_us, uint32_t flags);
 int softee_session_open(struct softee_session *s, int vm_fd, uint32_t nr_rings,
-			uint32_t ring_entries, uint32_t timeout_us);
+			uint32_t ring_entries, uint32_t timeout_us, uint32_t flags);
 void softee_session_close(struct softee_session *s);
 
 /* SOFTEE_REGION_ADD: 0 and the region's id in *id, or -errno. */
