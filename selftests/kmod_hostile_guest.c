@@ -6,42 +6,6 @@
  */
 #include <microvm/guest.h>
 
-#define KH_BUS_PIO	1	/* = SOFTEE_BUS_PIO */
-
-static void kh_write(uint64_t bus, uint64_t addr, uint32_t len, uint64_t v)
-{
-	if (bus == KH_BUS_PIO) {
-		switch (len) {
-		case 1: outb((uint8_t)v, (uint16_t)addr); return;
-		case 2: outw((uint16_t)v, (uint16_t)addr); return;
-		default: outl((uint32_t)v, (uint16_t)addr); return;
-		}
-	}
-	switch (len) {
-	case 1: writeb((uint8_t)v, addr); return;
-	case 2: writew((uint16_t)v, addr); return;
-	case 4: writel((uint32_t)v, addr); return;
-	default: writeq(v, addr); return;
-	}
-}
-
-static uint64_t kh_read(uint64_t bus, uint64_t addr, uint32_t len)
-{
-	if (bus == KH_BUS_PIO) {
-		switch (len) {
-		case 1: return inb((uint16_t)addr);
-		case 2: return inw((uint16_t)addr);
-		default: return inl((uint16_t)addr);
-		}
-	}
-	switch (len) {
-	case 1: return readb(addr);
-	case 2: return readw(addr);
-	case 4: return readl(addr);
-	default: return readq(addr);
-	}
-}
-
 /*
  * phases times: count writes and count reads of every size at base..base+0x80,
  * then GUEST_SYNC_ARG(phase, reads that came back all ones so far).
@@ -54,9 +18,9 @@ void kh_guest_traffic(uint64_t base, uint64_t bus, uint64_t count, uint64_t phas
 
 	for (p = 1; p <= phases; p++) {
 		for (i = 0; i < count; i++) {
-			len = 1U << (i % (bus == KH_BUS_PIO ? 3 : 4));
-			kh_write(bus, base + ((i * 8) & 0x78), len, i * 0x0101010101010101ULL);
-			v = kh_read(bus, base + ((i * 8 + 4) & 0x78), len);
+			len = 1U << (i % (bus == MICROVM_BUS_PIO ? 3 : 4));
+			guest_write(bus, base + ((i * 8) & 0x78), len, i * 0x0101010101010101ULL);
+			v = guest_read(bus, base + ((i * 8 + 4) & 0x78), len);
 			if (v == (len == 8 ? ~0ULL : (1ULL << (8 * len)) - 1))
 				ones++;
 		}
@@ -74,14 +38,14 @@ void kh_guest_targeted(uint64_t base, uint64_t bus, uint64_t nreads)
 	uint64_t i;
 
 	for (i = 0; i < 3; i++)
-		kh_write(bus, base + 4 * i, 4, 0x100 + i);
+		guest_write(bus, base + 4 * i, 4, 0x100 + i);
 	GUEST_SYNC(1);
-	kh_write(bus, base, 4, 0x200);
+	guest_write(bus, base, 4, 0x200);
 	GUEST_SYNC(2);
 	for (i = 0; i < nreads; i++)
-		GUEST_ASSERT_EQ(kh_read(bus, base + 4 * (i % 8), 4), 0xffffffffULL, i);
+		GUEST_ASSERT_EQ(guest_read(bus, base + 4 * (i % 8), 4), 0xffffffffULL, i);
 	GUEST_SYNC(3);
-	kh_write(bus, base, 4, 0x300);
-	GUEST_ASSERT_EQ(kh_read(bus, base + 4, 4), 0xffffffffULL);
+	guest_write(bus, base, 4, 0x300);
+	GUEST_ASSERT_EQ(guest_read(bus, base + 4, 4), 0xffffffffULL);
 	GUEST_SYNC(4);
 }

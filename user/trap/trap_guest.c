@@ -8,41 +8,6 @@
 #include "trap_guest.h"
 #include "trap_pattern.h"
 
-static void trap_guest_write(uint32_t bus, uint32_t len, uint64_t addr, uint64_t v)
-{
-	if (bus == TRAP_BUS_PIO) {
-		switch (len) {
-		case 1: outb((uint8_t)v, (uint16_t)addr); break;
-		case 2: outw((uint16_t)v, (uint16_t)addr); break;
-		default: outl((uint32_t)v, (uint16_t)addr); break;
-		}
-		return;
-	}
-	switch (len) {
-	case 1: writeb((uint8_t)v, addr); break;
-	case 2: writew((uint16_t)v, addr); break;
-	case 4: writel((uint32_t)v, addr); break;
-	default: writeq(v, addr); break;
-	}
-}
-
-static uint64_t trap_guest_read(uint32_t bus, uint32_t len, uint64_t addr)
-{
-	if (bus == TRAP_BUS_PIO) {
-		switch (len) {
-		case 1: return inb((uint16_t)addr);
-		case 2: return inw((uint16_t)addr);
-		default: return inl((uint16_t)addr);
-		}
-	}
-	switch (len) {
-	case 1: return readb(addr);
-	case 2: return readw(addr);
-	case 4: return readl(addr);
-	default: return readq(addr);
-	}
-}
-
 void trap_guest_run(const struct trap_params *p, uint64_t vcpu)
 {
 	struct trap_access a;
@@ -53,10 +18,10 @@ void trap_guest_run(const struct trap_params *p, uint64_t vcpu)
 	for (k = 0; k < p->count; k++) {
 		trap_access_at(p, (uint32_t)vcpu, k, &a);
 		if (a.op == TRAP_OP_WRITE) {
-			trap_guest_write(p->bus, a.len, a.addr, a.data);
+			guest_write(p->bus, a.addr, a.len, a.data);
 			continue;
 		}
-		got = trap_guest_read(p->bus, a.len, a.addr);
+		got = guest_read(p->bus, a.addr, a.len);
 		GUEST_ASSERT_EQ(got, a.data, k, a.addr, a.len);
 	}
 	GUEST_SYNC_ARG(TRAP_SYNC_END, rdtsc() - t0);

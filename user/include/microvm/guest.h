@@ -55,6 +55,41 @@ __MICROVM_PIO(b, uint8_t, "a")
 __MICROVM_PIO(w, uint16_t, "a")
 __MICROVM_PIO(l, uint32_t, "a")
 
+/* An access of len bytes (1, 2, 4, 8; port I/O stops at 4) on a bus. */
+static inline void guest_write(uint32_t bus, uint64_t addr, uint32_t len, uint64_t v)
+{
+	if (bus == MICROVM_BUS_PIO) {
+		switch (len) {
+		case 1: outb((uint8_t)v, (uint16_t)addr); return;
+		case 2: outw((uint16_t)v, (uint16_t)addr); return;
+		default: outl((uint32_t)v, (uint16_t)addr); return;
+		}
+	}
+	switch (len) {
+	case 1: writeb((uint8_t)v, addr); return;
+	case 2: writew((uint16_t)v, addr); return;
+	case 4: writel((uint32_t)v, addr); return;
+	default: writeq(v, addr); return;
+	}
+}
+
+static inline uint64_t guest_read(uint32_t bus, uint64_t addr, uint32_t len)
+{
+	if (bus == MICROVM_BUS_PIO) {
+		switch (len) {
+		case 1: return inb((uint16_t)addr);
+		case 2: return inw((uint16_t)addr);
+		default: return inl((uint16_t)addr);
+		}
+	}
+	switch (len) {
+	case 1: return readb(addr);
+	case 2: return readw(addr);
+	case 4: return readl(addr);
+	default: return readq(addr);
+	}
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

@@ -57,9 +57,6 @@ struct microvm_config {
 	uint64_t ram_bytes;	/* 0 = MICROVM_RAM_DEFAULT; a multiple of 2 MiB */
 };
 
-/* Bus of an exit handler or an ioeventfd; values match SOFTEE_BUS_*. */
-#define MICROVM_BUS_MMIO	0
-#define MICROVM_BUS_PIO		1
 
 /* One access that left the guest (KVM_EXIT_MMIO or KVM_EXIT_IO). */
 struct microvm_access {

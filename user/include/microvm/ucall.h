@@ -13,6 +13,11 @@
 
 #include <stdint.h>
 
+/* A bus (exit handlers, ioeventfds, guest_read/guest_write); values match
+ * SOFTEE_BUS_*. */
+#define MICROVM_BUS_MMIO	0
+#define MICROVM_BUS_PIO		1
+
 #define MICROVM_UCALL_PORT	0x0e5e
 #define MICROVM_UCALL_MAX_ARGS	6
 
