@@ -163,51 +163,6 @@ static uint64_t num(const char *opt, const char *s, uint64_t min, uint64_t max)
 	return v;
 }
 
-/* "drop=PPM,dup=PPM,corrupt=PPM,reorder=PPM,delay=PPM,delay_us=MIN-MAX" */
-static void parse_fault(const char *spec, struct softee_fault_cfg *fc)
-{
-	char *copy = strdup(spec), *tok, *save = NULL;
-
-	if (!copy)
-		bad("out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '='), *end;
-		unsigned long a, b;
-
-		if (!eq)
-			bad("--fault: '%s' is not key=value", tok);
-		*eq++ = '\0';
-		a = strtoul(eq, &end, 0);
-		if (end == eq)
-			bad("--fault: bad value for %s", tok);
-		if (!strcmp(tok, "delay_us")) {
-			if (*end != '-')
-				bad("--fault: delay_us=MIN-MAX");
-			b = strtoul(end + 1, &end, 0);
-			if (*end || b < a)
-				bad("--fault: delay_us=MIN-MAX");
-			fc->delay_min_ns = a * 1000;
-			fc->delay_max_ns = b * 1000;
-			continue;
-		}
-		if (*end || a > 1000000)
-			bad("--fault: %s wants parts per million, 0..1000000", tok);
-		if (!strcmp(tok, "drop"))
-			fc->drop_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "dup"))
-			fc->dup_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "corrupt"))
-			fc->corrupt_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "reorder"))
-			fc->reorder_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "delay"))
-			fc->delay_ppm = (uint32_t)a;
-		else
-			bad("--fault: unknown fault '%s' (drop, dup, corrupt, reorder, delay, delay_us)", tok);
-	}
-	free(copy);
-}
-
 static void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -503,8 +458,10 @@ int main(int argc, char **argv)
 	fault = nd;
 	if (o.fault) {
 		struct softee_fault_cfg fc = { .seed = o.seed ^ 0xb0c5 };
+		char err[160];
 
-		parse_fault(o.fault, &fc);
+		if (softee_fault_parse(o.fault, &fc, err, sizeof(err)))
+			bad("--fault: %s", err);
 		ret = softee_fault_create(&fault, nd, &fc);
 		if (ret) {
 			say(SOFTEE_LOG_ERR, "fault injector: %s", strerror(-ret));

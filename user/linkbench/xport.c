@@ -497,59 +497,6 @@ static int xp_hb(struct xp *x)
 	return 0;
 }
 
-/* "drop=PPM,dup=PPM,corrupt=PPM,reorder=PPM,delay=PPM,delay_us=MIN-MAX" */
-static int xp_parse_fault(const char *spec, struct softee_fault_cfg *fc)
-{
-	char *copy = strdup(spec), *tok, *save = NULL;
-	int ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		unsigned long a, b;
-		char *eq = strchr(tok, '='), *end;
-
-		if (!eq)
-			goto bad;
-		*eq++ = '\0';
-		a = strtoul(eq, &end, 0);
-		if (end == eq)
-			goto bad;
-		if (!strcmp(tok, "delay_us")) {
-			if (*end != '-')
-				goto bad;
-			b = strtoul(end + 1, &end, 0);
-			if (*end || b < a)
-				goto bad;
-			fc->delay_min_ns = a * 1000;
-			fc->delay_max_ns = b * 1000;
-			continue;
-		}
-		if (*end || a > 1000000)
-			goto bad;
-		if (!strcmp(tok, "drop"))
-			fc->drop_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "dup"))
-			fc->dup_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "corrupt"))
-			fc->corrupt_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "reorder"))
-			fc->reorder_ppm = (uint32_t)a;
-		else if (!strcmp(tok, "delay"))
-			fc->delay_ppm = (uint32_t)a;
-		else
-			goto bad;
-		continue;
-bad:
-		fprintf(stderr, "linkbench: --fault: bad item '%s' (drop=, dup=, corrupt=, reorder=, "
-			"delay= in ppm; delay_us=MIN-MAX)\n", tok);
-		ret = -EINVAL;
-		break;
-	}
-	free(copy);
-	return ret;
-}
-
 int lb_xport(const struct lb_opts *o)
 {
 	struct softee_transport_cfg cfg = { 0 };
@@ -589,8 +536,10 @@ int lb_xport(const struct lb_opts *o)
 			.seed = o->seed ^ (host ? 0xf00d : 0xbeef),
 			.drop_ppm = o->loss_ppm,
 		};
+		char err[160];
 
-		if (o->fault && xp_parse_fault(o->fault, &fc)) {
+		if (o->fault && softee_fault_parse(o->fault, &fc, err, sizeof(err))) {
+			fprintf(stderr, "linkbench: --fault: %s\n", err);
 			ret = -EINVAL;
 			goto out_close;
 		}

@@ -4,6 +4,7 @@
  * are copies in a small pool, released in the order they fall due.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -333,4 +334,67 @@ void softee_fault_flush(struct softee_netdev *nd)
 
 	release_due(f, 0, true);
 	out_flush(f);
+}
+
+int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err, size_t errlen)
+{
+	char *copy = strdup(spec), *tok, *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		unsigned long a, b;
+		uint32_t *ppm;
+
+		if (!eq) {
+			snprintf(err, errlen, "'%s' is not key=value", tok);
+			goto bad;
+		}
+		*eq++ = '\0';
+		a = strtoul(eq, &end, 0);
+		if (end == eq) {
+			snprintf(err, errlen, "bad value for %s", tok);
+			goto bad;
+		}
+		if (!strcmp(tok, "delay_us")) {
+			if (*end == '-') {
+				b = strtoul(end + 1, &end, 0);
+				if (!*end && b >= a) {
+					fc->delay_min_ns = a * 1000;
+					fc->delay_max_ns = b * 1000;
+					continue;
+				}
+			}
+			snprintf(err, errlen, "delay_us wants MIN-MAX microseconds, MIN <= MAX");
+			goto bad;
+		}
+		if (!strcmp(tok, "drop"))
+			ppm = &fc->drop_ppm;
+		else if (!strcmp(tok, "dup"))
+			ppm = &fc->dup_ppm;
+		else if (!strcmp(tok, "corrupt"))
+			ppm = &fc->corrupt_ppm;
+		else if (!strcmp(tok, "reorder"))
+			ppm = &fc->reorder_ppm;
+		else if (!strcmp(tok, "delay"))
+			ppm = &fc->delay_ppm;
+		else {
+			snprintf(err, errlen, "unknown fault '%s' (drop, dup, corrupt, reorder, delay, delay_us)",
+				 tok);
+			goto bad;
+		}
+		if (*end || a > 1000000) {
+			snprintf(err, errlen, "%s wants parts per million, 0..1000000", tok);
+			goto bad;
+		}
+		*ppm = (uint32_t)a;
+		continue;
+bad:
+		ret = -EINVAL;
+		break;
+	}
+	free(copy);
+	return ret;
 }

@@ -50,6 +50,13 @@ struct softee_fault_stats {
  */
 int softee_fault_create(struct softee_netdev **nd, struct softee_netdev *inner,
 			const struct softee_fault_cfg *cfg);
+/*
+ * Parse "drop=PPM,dup=PPM,corrupt=PPM,reorder=PPM,delay=PPM,delay_us=MIN-MAX"
+ * into cfg (fields not named keep their values).  -EINVAL with the bad
+ * item and what it wants in err; -ENOMEM.
+ */
+int softee_fault_parse(const char *spec, struct softee_fault_cfg *cfg, char *err, size_t errlen);
+
 /* Change the rates (and the rest but the seed and clock) while running. */
 int softee_fault_set(struct softee_netdev *nd, const struct softee_fault_cfg *cfg);
 const struct softee_fault_stats *softee_fault_stats(const struct softee_netdev *nd);
