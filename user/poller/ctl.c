@@ -56,13 +56,43 @@ static void mac_str(char *out, const uint8_t *m)
 	sprintf(out, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/*
+ * A JSON string body.  Names come from heartbeats on the wire, so they may
+ * hold quotes or any byte: escape what JSON forbids, and bytes above 0x7e
+ * (not always UTF-8) as \u00XX, so that an answer always parses.
+ */
+static void sb_jstr(struct sb *s, const char *str)
+{
+	for (; *str; str++) {
+		unsigned char c = (unsigned char)*str;
+
+		if (c == '"' || c == '\\')
+			sb_printf(s, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			sb_printf(s, "\\u%04x", c);
+		else
+			sb_printf(s, "%c", c);
+	}
+}
+
+/* Our own name, as our heartbeats carry it (NUL-padded, not always NUL-terminated). */
+static void self_name(struct softee_poller *p, char *out)
+{
+	memcpy(out, softee_transport_liveness(p->t)->name, SOFTEE_HB_NAME_LEN);
+	out[SOFTEE_HB_NAME_LEN] = 0;
+}
+
 static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 {
 	struct softee_poller_stats st;
 	unsigned int n = softee_poller_nr_devs(p), i, ready = 0;
 	struct softee_poller_dev_info *in = malloc(sizeof(*in));
+	char mac[24], name[SOFTEE_HB_NAME_LEN + 1];
 	uint64_t ram;
 
+	/* MAC and name are fixed once the transport exists: no lock needed. */
+	mac_str(mac, softee_transport_mac(p->t));
+	self_name(p, name);
 	softee_poller_get_stats(p, &st);
 	for (i = 0; in && i < n; i++)
 		if (!softee_poller_dev_info(p, i, in) && in->state == SOFTEE_PDEV_READY)
@@ -72,7 +102,9 @@ static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 	ram = softee_memmap_bytes(p->memmap);
 	pthread_mutex_unlock(&p->lock);
 	if (json) {
-		sb_printf(s, "{\"group\":%u,\"trap\":\"%s\",\"rings\":%u,\"devices\":%u,\"ready\":%u,"
+		sb_printf(s, "{\"mac\":\"%s\",\"name\":\"", mac);
+		sb_jstr(s, name);
+		sb_printf(s, "\",\"group\":%u,\"trap\":\"%s\",\"rings\":%u,\"devices\":%u,\"ready\":%u,"
 			  "\"boxes_up\":%llu,\"boxes_down\":%llu,\"guest_ram\":%llu,\"mmio_window\":[%llu,%llu],"
 			  "\"max_payload\":%u,\"cpl_timeout_ns\":%llu,\"running\":%s}",
 			  p->cfg.group, p->trap ? p->trap->name : "none", p->nr_rings,
@@ -83,6 +115,7 @@ static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 			  softee_load_acquire(&p->running) ? "true" : "false");
 		return;
 	}
+	sb_printf(s, "mac %s  name %s\n", mac, name);
 	sb_printf(s, "group %u  trap %s  rings %u  devices %u (%u ready)  guest RAM %llu MiB\n",
 		  p->cfg.group, p->trap ? p->trap->name : "none", p->nr_rings, n,
 		  ready, (unsigned long long)(ram >> 20));
@@ -132,10 +165,12 @@ static void cmd_devices(struct softee_poller *p, struct sb *s, bool json)
 		mac_str(mac, in->s.mac);
 		if (json) {
 			sb_printf(s, "%s{\"idx\":%u,\"bdf\":\"%02x:%02x.%x\",\"vendor\":%u,\"device\":%u,"
-				  "\"class_rev\":%u,\"state\":\"%s\",\"box\":\"%s\",\"box_name\":\"%s\",\"bars\":[",
+				  "\"class_rev\":%u,\"state\":\"%s\",\"box\":\"%s\",\"box_name\":\"",
 				  i ? "," : "", in->idx, SOFTEE_BDF_BUS(in->bdf), SOFTEE_BDF_DEV(in->bdf),
 				  SOFTEE_BDF_FN(in->bdf), in->vendor, in->device, in->class_rev,
-				  softee_poller_dev_state_name(in->state), mac, in->s.name);
+				  softee_poller_dev_state_name(in->state), mac);
+			sb_jstr(s, in->s.name);
+			sb_printf(s, "\",\"bars\":[");
 			dev_bars(s, in, true);
 			sb_printf(s, "],\"msi\":{\"kind\":\"%s\",\"addr\":%llu,\"data\":[",
 				  msi_name(in->msi_kind), (unsigned long long)in->msi_addr);
