@@ -49,7 +49,10 @@ LIBSOFTEE_SRCS :=
 
 LIBSOFTEE := $(B)/libsoftee.a
 
-include $(sort $(wildcard user/*/build.mk)) $(wildcard selftests/build.mk)
+# The micro-VM fragment first: others call its microvm_guest as they are read.
+include user/microvm/build.mk
+include $(filter-out user/microvm/build.mk,$(sort $(wildcard user/*/build.mk))) \
+	$(wildcard selftests/build.mk)
 
 LIBSOFTEE_OBJS := $(patsubst %.c,$(B)/%.o,$(LIBSOFTEE_SRCS))
 

@@ -37,7 +37,7 @@
 #include <softee/sim.h>
 #include <softee/testdev.h>
 
-#include "poller_e2e.h"
+#include <softee/e2e.h>
 
 #define PE_GROUP	7
 #define PE_RAM		(64ULL << 20)

@@ -26,12 +26,11 @@ $(B)/softee-poller: $(B)/user/poller/main.o $(B)/libsoftee_poller.a $(B)/libsoft
 
 # The poller's tests (selftests/poller_*): the library in-process, with a
 # micro-VM guest and the box library for the end-to-end one.
-POLLER_E2E_GUEST := selftests/poller_e2e_guest.c
-$(call microvm_guest,$(POLLER_E2E_GUEST))
+# (Its guest, user/guest/e2e_guest.c, is compiled as guest code by user/guest/build.mk.)
 $(B)/selftests/poller_e2e_test: LDLIBS += $(URCU_LIBS)
-$(B)/selftests/poller_e2e_test: $(B)/selftests/poller_e2e_test.o $(B)/selftests/poller_e2e_guest.o \
+$(B)/selftests/poller_e2e_test: $(B)/selftests/poller_e2e_test.o $(B)/user/guest/e2e_guest.o \
 		$(B)/libsoftee_poller.a $(B)/libmicrovm.a $(B)/libsoftee.a user/microvm/check-guest
-	$(call microvm_link,$(B)/selftests/poller_e2e_guest.o)
+	$(call microvm_link,$(B)/user/guest/e2e_guest.o)
 
 $(B)/selftests/poller_dma_test: LDLIBS += $(URCU_LIBS)
 $(B)/selftests/poller_dma_test: $(B)/selftests/poller_dma_test.o $(B)/libsoftee_poller.a $(B)/libsoftee.a

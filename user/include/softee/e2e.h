@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared by poller_e2e_test.c and its guest code (poller_e2e_guest.c). */
-#ifndef _POLLER_E2E_H
-#define _POLLER_E2E_H
+/*
+ * The end-to-end guest program (user/guest/e2e_guest.c): a micro-VM guest
+ * that drives the box's test endpoint (softee/testdev.h) as a driver would.
+ * Its host is softee-guest (user/guest/main.c) or selftests/poller_e2e_test.c;
+ * both fill in struct pe_params in guest RAM and act on its GUEST_SYNCs.
+ */
+#ifndef _SOFTEE_E2E_H
+#define _SOFTEE_E2E_H
 
 #include <stdint.h>
 
@@ -9,6 +14,8 @@
 #define PE_PROG_BASIC	1	/* IDs, registers, device memory, DMA both ways + MSI, bad DMA */
 #define PE_PROG_LOST	2	/* a DMA, the box lost in the middle, back again */
 #define PE_PROG_DMA	3	/* DMA both ways only (lossy link variants) */
+#define PE_PROG_BENCH_READ 4	/* reads of a register, each timed (lat[], TSC ticks) */
+#define PE_PROG_BENCH_DMA 5	/* DMA of len bytes to the device and back, until budget */
 
 /* GUEST_SYNC stages (args[0]); the host acts, then resumes the vCPU */
 #define PE_S_BAD_BEFORE	10	/* hash guest RAM now */
@@ -36,8 +43,15 @@ struct pe_params {
 	uint64_t crc_to_dev, crc_to_host;
 	uint64_t irqs;
 	uint64_t lost_reads;		/* PROG_LOST: all-ones reads seen */
+	/* benchmarks: in */
+	uint64_t lat;			/* BENCH_READ: GPA of count uint64_t */
+	uint64_t count;			/* BENCH_READ: reads */
+	uint64_t budget_ticks;		/* BENCH_DMA: stop after this many TSC ticks */
+	/* benchmarks: out */
+	uint64_t iters, ticks;		/* BENCH_DMA: round trips done, TSC ticks they took */
+	uint64_t errors;		/* BENCH_*: all-ones reads, DMA error status */
 };
 
 void pe_guest_main(uint64_t params_gpa);
 
-#endif /* _POLLER_E2E_H */
+#endif /* _SOFTEE_E2E_H */
