@@ -216,8 +216,14 @@ int softee_poller_attach_exit(struct softee_poller *p, uint32_t nr_vcpus, uint32
 	x->p = p;
 	x->nr = nr_vcpus;
 	x->timeout_ns = (uint64_t)(timeout_us ? timeout_us : SOFTEE_TIMEOUT_DEFAULT_US) * 1000;
-	/* The vCPU spins a little, then yields the core to the poller. */
-	x->wait = (struct softee_wait)SOFTEE_WAIT_INIT(SOFTEE_WAIT_YIELD);
+	/*
+	 * The vCPU spins a little, then sleeps in short steps (at most 20 us):
+	 * sched_yield() does not give the core to a poller that is sleeping
+	 * itself, and on two cores shared with a box a yielding vCPU kept the
+	 * poller off its core for hundreds of microseconds per read.
+	 */
+	x->wait = (struct softee_wait)SOFTEE_WAIT_INIT(SOFTEE_WAIT_SLEEP);
+	x->wait.sleep_max_ns = 20000;
 	x->vc = aligned_alloc(64, (size_t)nr_vcpus * sizeof(*x->vc));
 	p->rings = aligned_alloc(64, (size_t)nr_vcpus * sizeof(*p->rings));
 	if (!x->vc || !p->rings || rings_state(p, nr_vcpus)) {
