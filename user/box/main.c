@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -526,6 +527,11 @@ int main(int argc, char **argv)
 		    m[3], m[4], m[5], o.nep, ctl->fd >= 0 ? ctl->path : "none");
 	}
 
+	/*
+	 * The idle sleep is a few microseconds: without this, the default 50 us
+	 * of timer slack would stretch every one and add to each round trip.
+	 */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	while (!quit) {
 		if (wait_mode) {
 			ret = softee_box_poll_wait(box, 1000);
