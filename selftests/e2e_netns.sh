@@ -132,7 +132,7 @@ check $? "the same with the host on DPDK (net_af_packet)" "$dir/t2.log" "$dir/bo
 
 # 3: 5% loss and 2% reordering, each way, on a box of its own
 FAULT=drop=50000,reorder=20000
-box_start box4 box4 4 --fault "$FAULT" --seed 7 || { echo "Bail out! the lossy box did not start"; exit 1; }
+box_start box4 box4 4 --fault "$FAULT" --seed 7 --cpl-timeout-ms 2000 || { echo "Bail out! the lossy box did not start"; exit 1; }
 guest ha "$dir/t3.log" --link "socket:${SEG_IF[ha]}" --group 4 --fault "$FAULT" --seed 11 \
 	--timeout-us 2000000 test
 check $? "the same under 5% loss with 2% reordering each way" "$dir/t3.log" "$dir/box4.log"
