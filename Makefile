@@ -5,6 +5,7 @@
 #   make check      install what is missing, build, run every test
 #   make bench-trap the trap-path benchmark (in the test VM)
 #   make bench-transport  the transport over socket and DPDK backends
+#   make bench-e2e        a guest's reads and DMA through a box, per link
 #
 # Everything user space builds goes to build/; the module is built by Kbuild
 # in place (kmod/*.o) and copied to build/softee.ko.
@@ -134,8 +135,13 @@ bench-trap: deps
 	$(MAKE) all
 	selftests/bench/trap-bench
 
+bench-e2e: deps
+	$(MAKE) all
+	selftests/bench/e2e-bench
+
 clean:
 	rm -rf $(B)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-.PHONY: all user module selftests deps check demo clean bench-trap bench-transport fuzz check-san
+.PHONY: all user module selftests deps check demo clean bench-trap bench-transport bench-e2e fuzz \
+	check-san
