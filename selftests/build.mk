@@ -9,6 +9,7 @@ SELFTESTS := \
 	transport_api_test \
 	box_testdev_test \
 	box_daemon_test \
+	box_nvme_test \
 	kmod_trap_test \
 	kmod_hostile_test \
 	poller_dma_test \

@@ -12,23 +12,70 @@
 #include <softee/endpoint.h>
 #include <softee/tlp.h>
 
-/* A number with an optional K/M suffix (powers of 1024). */
+/* A number with an optional K/M/G/T suffix (powers of 1024). */
 static int parse_size(const char *s, uint64_t *v)
 {
+	static const char sfx[] = "kmgt";
+	const char *p;
 	char *end;
 	unsigned long long x;
+	unsigned int sh;
 
 	errno = 0;
+	if (*s == '-')
+		return -EINVAL;
 	x = strtoull(s, &end, 0);
 	if (errno || end == s)
 		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		x <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		x <<= 20, end++;
+	p = *end ? strchr(sfx, *end | 0x20) : NULL;
+	if (p) {
+		sh = 10 * (unsigned int)(p - sfx + 1);
+		if (x > (~0ULL >> sh))
+			return -EINVAL;
+		x <<= sh;
+		end++;
+	}
 	if (*end)
 		return -EINVAL;
 	*v = x;
+	return 0;
+}
+
+/* The keys of the nvme model; 0, or -EINVAL with the message in err. */
+static int parse_nvme_key(const char *key, const char *val, struct softee_nvme_cfg *nc,
+			  char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (!strcmp(key, "file")) {
+		if (!*val) {
+			snprintf(err, errlen, "endpoint nvme: file= needs a path");
+			return -EINVAL;
+		}
+		nc->file = val;
+	} else if (!strcmp(key, "size")) {
+		if (parse_size(val, &v) || !v) {
+			snprintf(err, errlen, "endpoint nvme: bad size '%s' (bytes, suffixes K M G T)",
+				 val);
+			return -EINVAL;
+		}
+		nc->size = v;
+	} else if (!strcmp(key, "lbasize")) {
+		if (parse_size(val, &v) || (v != 512 && v != 4096)) {
+			snprintf(err, errlen, "endpoint nvme: bad lbasize '%s' (512 or 4096)", val);
+			return -EINVAL;
+		}
+		nc->lba_size = (uint32_t)v;
+	} else if (!strcmp(key, "queues")) {
+		if (parse_size(val, &v) || v < 1 || v > 64) {
+			snprintf(err, errlen, "endpoint nvme: bad queues '%s' (I/O queue pairs, 1..64)",
+				 val);
+			return -EINVAL;
+		}
+		nc->queues = (unsigned int)v;
+	} else {
+		return 1;	/* not ours */
+	}
 	return 0;
 }
 
@@ -48,6 +95,7 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 			   size_t errlen)
 {
 	struct softee_ep_cfg cfg = { 0 };
+	struct softee_nvme_cfg nc = { 0 };
 	uint64_t devmem = 0;
 	char *copy, *model, *tok, *save = NULL;
 	int ret = 0;
@@ -65,6 +113,10 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 		char *eq = strchr(tok, '=');
 		uint64_t v;
 
+		if (!eq && !strcmp(model, "nvme") && !strcmp(tok, "create")) {
+			nc.create = true;
+			continue;
+		}
 		if (!eq) {
 			snprintf(err, errlen, "endpoint %s: '%s' is not key=value", model, tok);
 			ret = -EINVAL;
@@ -85,6 +137,10 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 			ret = parse_size(eq, &devmem);
 			if (!ret && (devmem < 4096 || devmem > (64u << 20)))
 				ret = -EINVAL;
+		} else if (!strcmp(model, "nvme") &&
+			   (ret = parse_nvme_key(tok, eq, &nc, err, errlen)) <= 0) {
+			if (ret)
+				goto out;
 		} else {
 			snprintf(err, errlen, "endpoint %s: unknown key '%s'", model, tok);
 			ret = -EINVAL;
@@ -100,8 +156,15 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 		ret = softee_testdev_create(ep, &cfg, (uint32_t)devmem);
 		if (ret)
 			snprintf(err, errlen, "endpoint test: %s", strerror(-ret));
+	} else if (!strcmp(model, "nvme")) {
+		if (!nc.file) {
+			snprintf(err, errlen, "endpoint nvme: file=PATH is required");
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = softee_nvme_create(ep, &cfg, &nc, err, errlen);
 	} else {
-		snprintf(err, errlen, "endpoint: unknown model '%s' (models: test)", model);
+		snprintf(err, errlen, "endpoint: unknown model '%s' (models: test, nvme)", model);
 		ret = -EINVAL;
 	}
 out:

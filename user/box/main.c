@@ -117,6 +117,7 @@ static void usage(void)
 		"  --group N            group number, 0..65535 (1)\n"
 		"  --endpoint SPEC      MODEL[,bdf=BB:DD.F][,mps=B][,mrrs=B][,...]; repeat for more\n"
 		"                       functions (test[,devmem=B]; default: one test endpoint)\n"
+		"                       nvme,file=PATH[,size=B][,lbasize=512|4096][,queues=N][,create]\n"
 		"  --ctl PATH           control socket (/run/softee/box-GROUP.sock; 'none': none)\n"
 		"  --json               control answers in JSON unless a request says --text\n"
 		"  --name NAME          name in heartbeats (softee-box)\n"

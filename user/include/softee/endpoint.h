@@ -324,6 +324,8 @@ void softee_pcicfg_msi_pending(struct softee_pcicfg *c, int cap, bool pending);
  * takes: bdf=BB:DD.F, mps=BYTES, mrrs=BYTES.  Models:
  *	test	the test endpoint (softee/testdev.h); devmem=BYTES (device
  *		memory, 4 KiB..64 MiB; BAR2 is the next power of two)
+ *	nvme	an NVMe controller (Documentation/nvme.rst): file=PATH
+ *		(required), size=BYTES, lbasize=512|4096, queues=N, create
  * 0, or -errno and a message in err.
  */
 int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *err,
@@ -332,6 +334,19 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 /* The test endpoint; devmem 0: SOFTEE_TESTDEV_MEM_SIZE. */
 int softee_testdev_create(struct softee_endpoint **ep, const struct softee_ep_cfg *cfg,
 			  uint32_t devmem);
+
+/* The NVMe controller's backing store and shape (zeroes pick the defaults). */
+struct softee_nvme_cfg {
+	const char *file;	/* a regular file or a block device */
+	uint64_t size;		/* namespace bytes, a multiple of lba_size (0: the file's size) */
+	uint32_t lba_size;	/* 512 or 4096 (512) */
+	unsigned int queues;	/* I/O queue pairs, 1..64 (4); MSI-X vectors: queues + 1 */
+	bool create;		/* create the file, or extend it to size */
+};
+
+/* The NVMe controller: 0, or -errno and a message in err. */
+int softee_nvme_create(struct softee_endpoint **ep, const struct softee_ep_cfg *cfg,
+		       const struct softee_nvme_cfg *ncfg, char *err, size_t errlen);
 
 /* CRC-32 as IEEE 802.3 and zlib compute it (continuable: crc = 0 to start). */
 uint32_t softee_crc32(uint32_t crc, const void *p, size_t len);
