@@ -60,6 +60,19 @@ struct softee_transport {
 	bool now_stale;			/* poll_wait: read the clock at the first frame */
 	bool in_rx;			/* inside the link's rx_burst: never call tx_burst */
 	unsigned int rr;		/* round robin over peers */
+	/*
+	 * The peers with a session, in no order: what every poll walks
+	 * (walking all max_peers slots on each poll was most of an idle
+	 * poll's cost).
+	 */
+	uint16_t *active;
+	unsigned int nactive;
+	/*
+	 * No peer can be lost before this (the earliest aging deadline when
+	 * last computed; frames only push deadlines later, a new peer sets
+	 * it back to 0): liveness walks its table only then.
+	 */
+	uint64_t live_dl_ns;
 	uint32_t hb_seq;
 	uint8_t *ctl;			/* CTL_MAX frames */
 	struct softee_txframe ctlv[CTL_MAX];
@@ -352,11 +365,13 @@ static void session_open(struct softee_transport *t, struct peer_priv *pp)
 	pp->ts_valid = false;
 	pp->resync_sent = false;
 	pp->pub.session = true;
+	t->active[t->nactive++] = (uint16_t)pp->pub.idx;
 }
 
 static void session_close(struct softee_transport *t, struct peer_priv *pp)
 {
 	struct softee_gbn *g = &pp->pub.gbn;
+	unsigned int i;
 	uint64_t lost;
 
 	if (!pp->pub.session)
@@ -367,6 +382,11 @@ static void session_close(struct softee_transport *t, struct peer_priv *pp)
 	softee_gbn_reset_tx(g, 0);
 	softee_gbn_reset_rx(g);
 	pp->pub.session = false;
+	for (i = 0; i < t->nactive; i++)
+		if (t->active[i] == pp->pub.idx) {
+			t->active[i] = t->active[--t->nactive];
+			break;
+		}
 }
 
 /* The peer lost our stream: drop what is in flight, start a new stream. */
@@ -389,6 +409,7 @@ static void on_live_event(void *opaque, enum softee_liveness_event ev, int idx,
 
 	switch (ev) {
 	case SOFTEE_EV_PEER_UP:
+		t->live_dl_ns = 0;	/* a new aging deadline: look at the table again */
 		session_open(t, pp);
 		/* greet a new peer at once, so that it learns us before our data */
 		if (!lp->is_static && !t->cfg.no_heartbeats)
@@ -546,6 +567,7 @@ static void rx_frame(void *opaque, const uint8_t *buf, uint32_t len)
 		softee_frame_hb_get(&hb, f.payload, f.payload_len);
 		if (softee_liveness_on_hb(&t->live, f.h.src, f.h.group, &hb, t->now) == -EXDEV)
 			t->stats.rx_other_group++;
+		t->live_dl_ns = 0;	/* its period may have changed: age the table anew */
 		return;
 	}
 	if (f.h.group != cur_group(t)) {
@@ -680,15 +702,28 @@ static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
 
 /* ---- poll ------------------------------------------------------------------ */
 
+/* A copy of the active list: what a walk visits, though sessions may end on the way. */
+static unsigned int active_snapshot(const struct softee_transport *t, uint16_t *idx)
+{
+	memcpy(idx, t->active, t->nactive * sizeof(*idx));
+	return t->nactive;
+}
+
 static void run_timers(struct softee_transport *t)
 {
-	unsigned int i, bits;
+	uint16_t idx[SOFTEE_LIVENESS_MAX_PEERS];
+	unsigned int i, n, bits;
 
-	softee_liveness_tick(&t->live, t->now);
-	for (i = 0; i < t->max_peers; i++) {
-		struct peer_priv *pp = &t->peers[i];
+	if (t->now >= t->live_dl_ns) {
+		softee_liveness_tick(&t->live, t->now);
+		t->live_dl_ns = softee_liveness_next_deadline(&t->live);
+	}
+	n = active_snapshot(t, idx);
+	for (unsigned int k = 0; k < n; k++) {
+		struct peer_priv *pp = &t->peers[idx[k]];
 		struct softee_gbn *g = &pp->pub.gbn;
 
+		i = idx[k];
 		if (!pp->pub.session)
 			continue;
 		bits = softee_gbn_timers(g, t->now);
@@ -707,7 +742,8 @@ static void run_timers(struct softee_transport *t)
 
 static int do_poll(struct softee_transport *t, uint32_t timeout_us)
 {
-	unsigned int k, b;
+	uint16_t idx[SOFTEE_LIVENESS_MAX_PEERS];
+	unsigned int k, b, n;
 	int ret, work = 0;
 
 	t->err = 0;
@@ -732,8 +768,9 @@ static int do_poll(struct softee_transport *t, uint32_t timeout_us)
 		send_heartbeat(t);
 		work++;
 	}
-	for (k = 0; k < t->max_peers; k++) {
-		struct peer_priv *pp = &t->peers[(t->rr + k) % t->max_peers];
+	n = active_snapshot(t, idx);
+	for (k = 0; k < n; k++) {
+		struct peer_priv *pp = &t->peers[idx[(t->rr + k) % n]];
 
 		if (!pp->pub.session)
 			continue;
@@ -743,7 +780,7 @@ static int do_poll(struct softee_transport *t, uint32_t timeout_us)
 			work++;
 		}
 	}
-	t->rr = (t->rr + 1) % t->max_peers;
+	t->rr++;
 	ctl_flush(t);
 	return t->err ? t->err : work;
 }
@@ -777,8 +814,8 @@ uint64_t softee_transport_next_deadline(const struct softee_transport *t, uint64
 	uint64_t d = softee_liveness_next_deadline(&t->live), x;
 	unsigned int i;
 
-	for (i = 0; i < t->max_peers; i++) {
-		const struct peer_priv *pp = &t->peers[i];
+	for (i = 0; i < t->nactive; i++) {
+		const struct peer_priv *pp = &t->peers[t->active[i]];
 		const struct softee_gbn *g = &pp->pub.gbn;
 
 		if (!pp->pub.session)
@@ -869,10 +906,11 @@ int softee_transport_create(struct softee_transport **tp, const struct softee_tr
 
 	ret = -ENOMEM;
 	t->peers = calloc(t->max_peers, sizeof(*t->peers));
+	t->active = calloc(t->max_peers, sizeof(*t->active));
 	t->ctl = malloc((size_t)CTL_MAX * t->slot_size);
 	t->txv = calloc(t->cfg.burst, sizeof(*t->txv));
 	t->txseq = calloc(t->cfg.burst, sizeof(*t->txseq));
-	if (!t->peers || !t->ctl || !t->txv || !t->txseq)
+	if (!t->peers || !t->active || !t->ctl || !t->txv || !t->txseq)
 		goto err_free;
 	for (i = 0; i < t->max_peers; i++) {
 		t->peers[i].pub.t = t;
@@ -885,6 +923,7 @@ int softee_transport_create(struct softee_transport **tp, const struct softee_tr
 
 err_free:
 	free(t->peers);
+	free(t->active);
 	free(t->ctl);
 	free(t->txv);
 	free(t->txseq);
@@ -906,6 +945,7 @@ void softee_transport_destroy(struct softee_transport *t)
 		free(t->peers[i].q);
 	}
 	free(t->peers);
+	free(t->active);
 	free(t->ctl);
 	free(t->txv);
 	free(t->txseq);
