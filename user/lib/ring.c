@@ -260,7 +260,7 @@ int softee_ring_wait_done(struct softee_ring *r, uint32_t seq,
 	}
 }
 
-int softee_ring_trap(struct softee_ring *r, const struct softee_access *a,
+static int ring_trap(struct softee_ring *r, const struct softee_access *a,
 		     const struct softee_wait *w, uint64_t timeout_ns,
 		     struct softee_counters *c, uint64_t *data)
 {
@@ -301,5 +301,17 @@ int softee_ring_trap(struct softee_ring *r, const struct softee_access *a,
 		if (ret)
 			c->errors++;
 	}
+	return ret;
+}
+
+int softee_ring_trap(struct softee_ring *r, const struct softee_access *a,
+		     const struct softee_wait *w, uint64_t timeout_ns,
+		     struct softee_counters *c, uint64_t *data)
+{
+	int ret = ring_trap(r, a, w, timeout_ns, c, data);
+
+	/* The waits may have helped (struct softee_wait): they are over. */
+	if (w->help_done)
+		w->help_done(w->help_arg);
 	return ret;
 }

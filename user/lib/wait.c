@@ -76,6 +76,12 @@ bool softee_waiter_step(struct softee_waiter *w)
 	const struct softee_wait *cfg = w->cfg;
 	struct timespec ts;
 
+	if (cfg->help && cfg->help(cfg->help_arg) > 0) {
+		/* Progress: keep looking without backing off (the clock still bounds it). */
+		w->iter = 0;
+		w->sleep_ns = cfg->sleep_min_ns ? cfg->sleep_min_ns : SOFTEE_WAIT_SLEEP_MIN_NS;
+		return !softee_waiter_expired(w, true);
+	}
 	w->iter++;
 	if (cfg->mode == SOFTEE_WAIT_SPIN || w->iter <= cfg->spins) {
 		if (softee_waiter_expired(w, false))

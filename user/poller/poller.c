@@ -470,27 +470,47 @@ static void timers(struct softee_poller *p)
 			box_snapshot(p, &p->box[i]);
 }
 
+/* One pass over the rings, the link, the device's requests, timers and configuration. */
+static int poller_iter(struct softee_poller *p)
+{
+	int work, r;
+
+	p->now = softee_now_ns();
+	urcu_memb_read_lock();
+	work = pbridge_poll(p);
+	r = softee_transport_poll(p->t, p->now);
+	if (r > 0)
+		work += r;
+	work += pdma_service(p);
+	work += pbridge_poll(p);
+	urcu_memb_read_unlock();
+	if (p->now >= p->next_timer_ns)
+		timers(p);
+	pdevcfg_work(p);
+	PCNT(p->st.loops, 1);
+	return work;
+}
+
 static void poller_loop(struct softee_poller *p)
 {
 	struct softee_waiter w;
 	bool idle = false;
 	uint32_t i;
-	int work, r;
+	int work;
 
 	while (!softee_load_acquire(&p->stop)) {
-		p->now = softee_now_ns();
-		urcu_memb_read_lock();
-		work = pbridge_poll(p);
-		r = softee_transport_poll(p->t, p->now);
-		if (r > 0)
-			work += r;
-		work += pdma_service(p);
-		work += pbridge_poll(p);
-		urcu_memb_read_unlock();
-		if (p->now >= p->next_timer_ns)
-			timers(p);
-		pdevcfg_work(p);
-		PCNT(p->st.loops, 1);
+		if (pthread_mutex_trylock(&p->iter_mu)) {
+			/*
+			 * A vCPU runs the passes while its read is out
+			 * (ppoller_help): sleep until it is done, then start
+			 * fresh: the guest may halt right after (waiting for a
+			 * DMA), and then only we serve the device.
+			 */
+			pthread_mutex_lock(&p->iter_mu);
+			idle = false;
+		}
+		work = poller_iter(p);
+		pthread_mutex_unlock(&p->iter_mu);
 		if (work) {
 			idle = false;
 			continue;
@@ -500,13 +520,89 @@ static void poller_loop(struct softee_poller *p)
 			softee_waiter_start(&w, &p->cfg.idle, SOFTEE_WAIT_FOREVER);
 			idle = true;
 		}
+		/*
+		 * Never sleep past the transport's next deadline: a delayed ack
+		 * is due 20 us after the data, and the peer's retransmission
+		 * timer is not much longer; an ack held for a whole idle sleep
+		 * made the peer resend its window for nothing.
+		 */
+		if (p->cfg.idle.mode == SOFTEE_WAIT_SLEEP && w.iter >= p->cfg.idle.spins) {
+			uint64_t dl = softee_transport_next_deadline(p->t, p->now);
+
+			if (dl < p->now + w.sleep_ns) {
+				if (dl > p->now)
+					nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
+				continue;
+			}
+		}
 		softee_waiter_step(&w);
 	}
 	/* Nobody may wait on us after we stop: every read in flight ends now. */
+	pthread_mutex_lock(&p->iter_mu);
 	p->now = softee_now_ns();
 	for (i = 0; i < POLLER_MAX_BOXES; i++)
 		if (p->box[i].used)
 			ptag_fail_all(p, &p->box[i]);
+	softee_store_release(&p->running, false);
+	pthread_mutex_unlock(&p->iter_mu);
+}
+
+/* A helping thread reads the tables under RCU too: registered once, until it exits. */
+static pthread_key_t help_key;
+static pthread_once_t help_once = PTHREAD_ONCE_INIT;
+/* The poller whose passes this thread runs while its read is out. */
+static __thread struct softee_poller *help_held;
+
+static void help_unregister(void *v)
+{
+	(void)v;
+	urcu_memb_unregister_thread();
+}
+
+static void help_key_make(void)
+{
+	pthread_key_create(&help_key, help_unregister);
+}
+
+void ppoller_help_done(void *arg)
+{
+	struct softee_poller *p = arg;
+
+	if (help_held == p) {
+		help_held = NULL;
+		pthread_mutex_unlock(&p->iter_mu);
+	}
+}
+
+/*
+ * The exit path's vCPU, while its read is out: run the data loop's passes
+ * here rather than wait for the data thread to be scheduled.  On two
+ * shared cores the hand-off (the data thread asleep or preempted, then the
+ * vCPU again) cost more than the round trip itself on a DPDK link.  The
+ * vCPU holds the passes until its wait ends (ppoller_help_done), so the
+ * data thread sleeps meanwhile instead of competing for the core.  Only
+ * while the data thread runs, and never once it is told to stop.  Returns
+ * the work done; 0 when the data thread holds the passes.
+ */
+int ppoller_help(void *arg)
+{
+	struct softee_poller *p = arg;
+
+	if (help_held != p) {
+		if (!softee_load_acquire(&p->running) || pthread_mutex_trylock(&p->iter_mu))
+			return 0;
+		help_held = p;
+		pthread_once(&help_once, help_key_make);
+		if (!pthread_getspecific(help_key)) {
+			urcu_memb_register_thread();
+			pthread_setspecific(help_key, p);
+		}
+	}
+	if (!softee_load_acquire(&p->running) || softee_load_acquire(&p->stop)) {
+		ppoller_help_done(p);
+		return 0;
+	}
+	return poller_iter(p);
 }
 
 static void thread_setup(struct softee_poller *p)
@@ -528,7 +624,6 @@ int softee_poller_run(struct softee_poller *p)
 	urcu_memb_register_thread();
 	softee_store_release(&p->running, true);
 	poller_loop(p);
-	softee_store_release(&p->running, false);
 	urcu_memb_unregister_thread();
 	return 0;
 }
@@ -641,6 +736,7 @@ int softee_poller_create(struct softee_poller **pp, const struct softee_poller_c
 	if (ret)
 		goto err_free;
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->iter_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->ready_cv, &ca);
@@ -712,6 +808,7 @@ err_tables:
 	free(p->devs);
 	pthread_cond_destroy(&p->ready_cv);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->iter_mu);
 err_free:
 	free(p);
 	return ret;
@@ -732,5 +829,6 @@ void softee_poller_destroy(struct softee_poller *p)
 	free(p->dmaq);
 	pthread_cond_destroy(&p->ready_cv);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->iter_mu);
 	free(p);
 }

@@ -216,6 +216,13 @@ struct softee_poller {
 	struct softee_dma_read *dmaq;
 	uint32_t dmaq_head, dmaq_tail;
 
+	/*
+	 * One pass of the data loop at a time: the data thread's, or a vCPU's
+	 * that runs it while its read is out (the exit path: ppoller_help).
+	 * Everything marked (D) is touched under it.
+	 */
+	pthread_mutex_t iter_mu;
+
 	/* the data thread */
 	pthread_t thread;
 	bool have_thread;
@@ -236,6 +243,8 @@ struct softee_poller {
 };
 
 /* poller.c */
+int ppoller_help(void *p);
+void ppoller_help_done(void *p);
 __attribute__((format(printf, 2, 3)))
 void plog(struct softee_poller *p, const char *fmt, ...);
 /* At most POLLER_LOG_BURST lines a second per (ts, n) pair. */

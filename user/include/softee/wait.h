@@ -31,6 +31,18 @@ struct softee_wait {
 	uint32_t spins;		/* looks before yielding or sleeping */
 	uint32_t sleep_min_ns;	/* SLEEP: first sleep */
 	uint32_t sleep_max_ns;	/* SLEEP: the cap; each sleep doubles */
+	/*
+	 * Optional: work the waiter may do itself instead of pausing (the
+	 * exit path's vCPU runs the poller's loop while its read is out).
+	 * Called at every step; a return > 0 (it did something) starts the
+	 * backoff over, 0 lets the step spin, yield or sleep as usual.
+	 * help_done, if set, is called once when a wait that may have called
+	 * help ends (the ring's waits do), so that help can hold something
+	 * across the steps of one wait.
+	 */
+	int (*help)(void *arg);
+	void (*help_done)(void *arg);
+	void *help_arg;
 };
 
 #define SOFTEE_WAIT_SPINS_DEFAULT	2048
