@@ -607,6 +607,10 @@ int softee_box_create(struct softee_box **bp, const struct softee_box_cfg *cfg, 
 	box = calloc(1, sizeof(*box));
 	if (!box)
 		return -ENOMEM;
+	for (unsigned int i = 0; i < SOFTEE_LIVENESS_MAX_PEERS; i++) {
+		box->hosts[i].qmask = &box->hosts_queued;
+		box->hosts[i].bit = 1ULL << i;
+	}
 	box->cfg = *cfg;
 	if (!box->cfg.tags)
 		box->cfg.tags = SOFTEE_BOX_DEF_TAGS;

@@ -53,6 +53,7 @@ static void q_append(struct box_host *h, struct box_job *j)
 	h->tail = j;
 	h->backlog += j->cost;
 	h->jobs++;
+	*h->qmask |= h->bit;
 }
 
 static void q_unlink(struct box_host *h, struct box_job *prev, struct box_job *j)
@@ -374,11 +375,18 @@ bool box_drain(struct softee_box *box, struct box_host *h)
 
 void box_drain_all(struct softee_box *box)
 {
-	unsigned int i;
+	uint64_t m = box->hosts_queued;
 
-	for (i = 0; i < SOFTEE_LIVENESS_MAX_PEERS; i++)
-		if (box->hosts[i].head)
-			box_drain(box, &box->hosts[i]);
+	_Static_assert(SOFTEE_LIVENESS_MAX_PEERS <= 64, "hosts_queued has a bit per host");
+	while (m) {
+		struct box_host *h = &box->hosts[__builtin_ctzll(m)];
+
+		m &= m - 1;
+		if (h->head)
+			box_drain(box, h);
+		if (!h->head)
+			box->hosts_queued &= ~h->bit;
+	}
 }
 
 /* ---- the endpoints' API ------------------------------------------------------------- */

@@ -67,6 +67,7 @@ struct box_tag {
 struct box_host {
 	struct softee_peer *peer;	/* NULL: slot unused */
 	struct box_job *head, *tail;
+	uint64_t *qmask, bit;		/* our bit in the box's hosts_queued */
 	uint64_t backlog;		/* bytes queued */
 	uint64_t jobs;
 };
@@ -81,6 +82,8 @@ struct softee_box {
 	struct box_host *owner[SOFTEE_EP_MAX];	/* the host each endpoint answers to */
 	bool ep_busy;				/* an endpoint's poll asked for more */
 	struct box_host hosts[SOFTEE_LIVENESS_MAX_PEERS];
+	/* Hosts that may have jobs queued (set on append, cleared by box_drain_all). */
+	uint64_t hosts_queued;
 	struct box_tag tags[SOFTEE_BOX_MAX_TAGS];
 	unsigned int tag_next;			/* where the search for a free tag starts */
 	unsigned int tags_busy;			/* BUSY and STALE */
