@@ -529,9 +529,9 @@ static void poller_loop(struct softee_poller *p)
 		if (p->cfg.idle.mode == SOFTEE_WAIT_SLEEP && w.iter >= p->cfg.idle.spins) {
 			uint64_t dl = softee_transport_next_deadline(p->t, p->now);
 
-			if (dl < p->now + w.sleep_ns) {
-				if (dl > p->now)
-					nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
+			/* (one already due was looked at by the pass just run) */
+			if (dl > p->now && dl < p->now + w.sleep_ns) {
+				nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
 				continue;
 			}
 		}
