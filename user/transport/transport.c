@@ -580,6 +580,8 @@ static void rx_frame(void *opaque, const uint8_t *buf, uint32_t len)
 		return;
 	}
 	pp = &t->peers[idx];
+	/* Any valid frame of its session says it is alive (deadlines only move later). */
+	t->live.peers[idx].last_seen_ns = t->now;
 	pp->pub.stats.rx_frames++;
 	pp->pub.stats.rx_bytes += len;
 	if (f.h.type == SOFTEE_FRAME_RESET) {
