@@ -11,7 +11,7 @@
 static const char *const softee_counter_names[] = {
 	"writes", "reads", "write_bytes", "read_bytes", "completions",
 	"errors", "timeouts", "ring_full", "drops", "corrupt", "aborted",
-	"no_ring",
+	"no_ring", "cfg_reads", "cfg_writes", "cfg_declined",
 };
 
 static_assert(ARRAY_SIZE(softee_counter_names) ==
@@ -59,6 +59,20 @@ static int softee_stats_show(struct seq_file *m, void *unused)
 		softee_region_sum(r, &c);
 		softee_show_counters(m, what, &c);
 	}
+	for (i = 0; i < SOFTEE_MAX_CFG; i++) {
+		struct softee_region_k *r;
+
+		r = rcu_dereference_protected(s->cfgs[i],
+					      lockdep_is_held(&s->lock));
+		if (!r)
+			continue;
+		snprintf(what, sizeof(what), "cfg %u %02x:%02x.%x ecam %#llx", i,
+			 r->bdf >> 8, (r->bdf >> 3) & 0x1f, r->bdf & 7, r->ecam);
+		softee_region_sum(r, &c);
+		softee_show_counters(m, what, &c);
+	}
+	if (s->nr_cfgs)
+		seq_printf(m, "cfg latch=%#x\n", READ_ONCE(s->cfg_latch));
 	mutex_unlock(&s->lock);
 	return 0;
 }

@@ -110,7 +110,7 @@ static int softee_region_check(const struct softee_region *a)
 static int softee_region_conflict(struct softee_session *s,
 				  const struct softee_region *a)
 {
-	int i;
+	int i, ret;
 
 	for (i = 0; i < SOFTEE_MAX_REGIONS; i++) {
 		struct softee_region_k *o = s->regions[i];
@@ -119,6 +119,10 @@ static int softee_region_conflict(struct softee_session *s,
 		    o->base < a->base + a->len)
 			return -EEXIST;
 	}
+	/* Config traps' ports and ECAM pages are theirs alone. */
+	ret = softee_cfg_region_conflict(s, a->bus, a->base, a->len);
+	if (ret)
+		return ret;
 	if (a->bus == SOFTEE_BUS_MMIO &&
 	    softee_overlaps_memslot(s->kvm, a->base, a->len))
 		return -EADDRNOTAVAIL;

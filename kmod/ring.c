@@ -238,6 +238,8 @@ void softee_ring_write(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	softee_ring_publish(k, r, vcpu, SOFTEE_OP_WRITE, addr, len, data);
 	softee_count(k, r, writes, 1);
 	softee_count(k, r, write_bytes, len);
+	if (r->bus == SOFTEE_BUS_CFG)
+		softee_count(k, r, cfg_writes, 1);
 }
 
 void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
@@ -272,6 +274,8 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	e = &k->ent[seq & k->mask];
 	softee_count(k, r, reads, 1);
 	softee_count(k, r, read_bytes, len);
+	if (r->bus == SOFTEE_BUS_CFG)
+		softee_count(k, r, cfg_reads, 1);
 
 	softee_wait_init(&w, r->s);
 	for (;;) {

@@ -73,6 +73,7 @@ void softee_session_sum(struct softee_session *s, struct softee_counters *c)
 	for (i = 0; i < s->nr_rings; i++)
 		softee_counters_add(c, &s->rings[i].c);
 	c->no_ring = atomic64_read(&s->no_ring);
+	c->cfg_declined = atomic64_read(&s->cfg_declined);
 }
 
 static long softee_get_stats(struct softee_session *s, void __user *u)
@@ -140,6 +141,10 @@ static long softee_session_ioctl(struct file *file, unsigned int cmd,
 		return softee_set_timeout(s, u);
 	case SOFTEE_GET_STATS:
 		return softee_get_stats(s, u);
+	case SOFTEE_CFG_ADD:
+		return softee_cfg_add(s, u);
+	case SOFTEE_CFG_DEL:
+		return softee_cfg_del(s, u);
 	default:
 		return -ENOTTY;
 	}
@@ -172,8 +177,8 @@ static void softee_session_free(struct softee_session *s)
 
 /*
  * The last reference to the session file is gone (fd closed and rings
- * unmapped).  Waiting reads end at once (dead), regions leave KVM's bus,
- * and the VM reference goes last.
+ * unmapped).  Waiting reads end at once (dead), regions and config traps
+ * leave KVM's buses, and the VM reference goes last.
  */
 static int softee_session_release(struct inode *inode, struct file *file)
 {
@@ -184,6 +189,7 @@ static int softee_session_release(struct inode *inode, struct file *file)
 	softee_ring_mark(s, SOFTEE_RING_F_DEAD);
 	softee_debugfs_del(s);
 	softee_region_remove_all(s);
+	softee_cfg_remove_all(s);
 
 	mutex_lock(&softee_lock);
 	list_del(&s->node);
@@ -251,6 +257,7 @@ static struct softee_session *softee_session_alloc(struct softee_attach *a)
 
 	mutex_init(&s->lock);
 	atomic64_set(&s->no_ring, 0);
+	atomic64_set(&s->cfg_declined, 0);
 	s->nr_rings = a->nr_rings;
 	s->ring_entries = entries;
 	s->ring_bytes = ring_bytes;
@@ -273,7 +280,7 @@ static void softee_attach_answer(struct softee_attach *a,
 				 const struct softee_session *s)
 {
 	a->features = SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO | SOFTEE_FEAT_NULL |
-		      SOFTEE_FEAT_STATS | SOFTEE_FEAT_TIMESTAMPS |
+		      SOFTEE_FEAT_STATS | SOFTEE_FEAT_TIMESTAMPS | SOFTEE_FEAT_CFG |
 		      (IS_ERR_OR_NULL(s->dbg) ? 0 : SOFTEE_FEAT_DEBUGFS);
 	a->ring_entries = s->ring_entries;
 	a->timeout_us = s->timeout_us;

@@ -13,7 +13,11 @@
  *    then unregisters it from KVM's bus (whose synchronize_srcu waits for
  *    vCPUs still inside the callbacks), then frees it;
  *  - the ring memory is freed when the last reference to the session file
- *    goes, which an mmap of it also holds.
+ *    goes, which an mmap of it also holds;
+ *  - config traps (cfg.c) are regions of bus SOFTEE_BUS_CFG, found by the
+ *    session's CONFIG_DATA device through cfgs[] (published with RCU, read
+ *    inside the vCPU's kvm->srcu section); removing one clears its slot and
+ *    waits for kvm->srcu before freeing it.
  */
 #ifndef _SOFTEE_KMOD_H
 #define _SOFTEE_KMOD_H
@@ -45,15 +49,17 @@ struct softee_kring {
 } ____cacheline_aligned_in_smp;
 
 struct softee_region_k {
-	struct kvm_io_device dev;
+	struct kvm_io_device dev;	/* a config trap's: its ECAM page */
 	struct softee_session *s;
 	u32 id;
 	u32 flags;
 	u8 bus;
 	bool registered;
 	bool dead;			/* WRITE_ONCE by del/close */
-	u64 base;
-	u64 len;
+	u64 base;			/* config trap: SOFTEE_CFG_ADDR(bdf, 0) */
+	u64 len;			/* config trap: 4096 */
+	u32 bdf;			/* config trap */
+	u64 ecam;			/* config trap with F_ECAM: its page */
 	struct softee_counters __percpu *pc;
 };
 
@@ -71,8 +77,21 @@ struct softee_session {
 	struct softee_kring *rings;
 	atomic64_t no_ring;
 
-	struct mutex lock;		/* regions[], and the debugfs view */
+	struct mutex lock;		/* regions[], cfgs[], the debugfs view */
 	struct softee_region_k *regions[SOFTEE_MAX_REGIONS];
+
+	/*
+	 * Config traps.  The CONFIG_ADDRESS (0xcf8) and CONFIG_DATA (0xcfc)
+	 * devices are on KVM's PIO bus while at least one trap exists.
+	 */
+	struct softee_region_k __rcu *cfgs[SOFTEE_MAX_CFG];
+	u32 nr_cfgs;			/* under lock */
+	u32 cfg_latch;			/* the guest's last 4-byte 0xcf8 write;
+					 * WRITE_ONCE/READ_ONCE by vCPUs */
+	bool cf8_on, cfc_on;		/* on the bus; the destructors clear */
+	struct kvm_io_device cf8_dev;
+	struct kvm_io_device cfc_dev;
+	atomic64_t cfg_declined;
 
 	struct list_head node;		/* softee_sessions, under softee_lock */
 	struct dentry *dbg;
@@ -101,6 +120,13 @@ int softee_region_add(struct softee_session *s, void __user *uarg);
 int softee_region_del(struct softee_session *s, void __user *uarg);
 void softee_region_remove_all(struct softee_session *s);
 void softee_region_sum(struct softee_region_k *r, struct softee_counters *out);
+
+/* cfg.c */
+int softee_cfg_add(struct softee_session *s, void __user *uarg);
+int softee_cfg_del(struct softee_session *s, void __user *uarg);
+void softee_cfg_remove_all(struct softee_session *s);
+int softee_cfg_region_conflict(struct softee_session *s, u8 bus, u64 base,
+			       u64 len);
 
 /* ring.c */
 void softee_ring_init(struct softee_session *s);

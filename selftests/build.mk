@@ -12,6 +12,7 @@ SELFTESTS := \
 	box_nvme_test \
 	kmod_trap_test \
 	kmod_hostile_test \
+	kmod_cfg_test \
 	poller_dma_test \
 	poller_e2e_test \
 
@@ -46,6 +47,12 @@ $(B)/selftests/kmod_hostile_test: $(B)/selftests/kmod_hostile_test.o $(KMOD_UTIL
 		$(B)/selftests/kmod_hostile_guest.o $(B)/libmicrovm.a $(B)/libsoftee.a \
 		user/microvm/check-guest
 	$(call microvm_link,$(B)/selftests/kmod_hostile_guest.o)
+
+$(call microvm_guest,selftests/kmod_cfg_guest.c)
+$(B)/selftests/kmod_cfg_test: $(B)/selftests/kmod_cfg_test.o $(KMOD_UTIL_OBJS) \
+		$(B)/selftests/kmod_cfg_guest.o $(B)/libmicrovm.a $(B)/libsoftee.a \
+		user/microvm/check-guest
+	$(call microvm_link,$(B)/selftests/kmod_cfg_guest.o)
 
 # The firmware of trap_attach_qemu.sh's QEMU guest: a 64 KiB flat image
 # (selftests/lib/attach_fw.S says what it does).

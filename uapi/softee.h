@@ -35,19 +35,23 @@
  * - EFAULT:	  the argument pointer is bad.
  * - EINVAL:	  size smaller than the first release of the struct, an
  *		  unknown flag, a reserved field not zero, or a field out of
- *		  its documented range (ring count, ring size, length, bus).
+ *		  its documented range (ring count, ring size, length, bus,
+ *		  BDF, ECAM base alignment and bus range).
  * - E2BIG:	  size larger than the kernel's struct and the extra bytes
  *		  are not zero: the caller uses a newer ABI than this module.
  * - EBADF:	  vm_fd is not an open file descriptor.
  * - ENOTTY:	  vm_fd is open but is not a KVM VM; or an unknown ioctl.
  * - EBUSY:	  the VM already has a softee session.
- * - EOVERFLOW:  base + len wraps, or a PIO region goes past port 0xffff.
- * - EEXIST:	  the region overlaps another region of the session.
- * - EADDRNOTAVAIL: the MMIO region overlaps guest RAM (a memslot); the
- *		  guest's accesses there never leave the guest.
- * - ENOSPC:	  the session has SOFTEE_MAX_REGIONS regions, or KVM's I/O
- *		  bus is full.
- * - ENOENT:	  no region or ring with that id.
+ * - EOVERFLOW:  base + len wraps, or a PIO region goes past port 0xffff;
+ *		  or a config trap's ECAM window ends past 2^52.
+ * - EEXIST:	  the region overlaps another region of the session; or the
+ *		  BDF is trapped already, or the ports 0xcf8-0xcff or an ECAM
+ *		  page are claimed by both a region and a config trap.
+ * - EADDRNOTAVAIL: the MMIO region (or ECAM page) overlaps guest RAM (a
+ *		  memslot); the guest's accesses there never leave the guest.
+ * - ENOSPC:	  the session has SOFTEE_MAX_REGIONS regions or
+ *		  SOFTEE_MAX_CFG config traps, or KVM's I/O bus is full.
+ * - ENOENT:	  no region, config trap or ring with that id.
  * - ENOMEM:	  out of memory.
  */
 #define SOFTEE_TYPE		0xE5
@@ -57,6 +61,8 @@
 #define SOFTEE_REGION_DEL	_IO(SOFTEE_TYPE, 0x02)
 #define SOFTEE_SET_TIMEOUT	_IO(SOFTEE_TYPE, 0x03)
 #define SOFTEE_GET_STATS	_IO(SOFTEE_TYPE, 0x04)
+#define SOFTEE_CFG_ADD		_IO(SOFTEE_TYPE, 0x05)
+#define SOFTEE_CFG_DEL		_IO(SOFTEE_TYPE, 0x06)
 
 /* Limits.  The kernel checks every value against them. */
 #define SOFTEE_MAX_RINGS		1024	/* rings (vCPUs) per session */
@@ -64,6 +70,7 @@
 #define SOFTEE_RING_MAX_ENTRIES		65536
 #define SOFTEE_RING_DEFAULT_ENTRIES	256
 #define SOFTEE_MAX_REGIONS		64	/* regions per session */
+#define SOFTEE_MAX_CFG			16	/* config traps (BDFs) per session */
 #define SOFTEE_TIMEOUT_DEFAULT_US	50000	/* 50 ms */
 #define SOFTEE_TIMEOUT_MAX_US		10000000 /* 10 s */
 
@@ -74,6 +81,7 @@
 #define SOFTEE_FEAT_STATS	(1U << 3)	/* SOFTEE_GET_STATS */
 #define SOFTEE_FEAT_DEBUGFS	(1U << 4)	/* /sys/kernel/debug/softee */
 #define SOFTEE_FEAT_TIMESTAMPS	(1U << 5)	/* SOFTEE_ATTACH_F_TIMESTAMPS */
+#define SOFTEE_FEAT_CFG		(1U << 6)	/* SOFTEE_CFG_ADD/DEL, SOFTEE_BUS_CFG */
 
 /* softee_attach.flags */
 #define SOFTEE_ATTACH_F_TIMESTAMPS (1U << 0)	/* fill entry.time_ns */
@@ -136,6 +144,21 @@ struct softee_ring_offsets {
 /* softee_ring_entry.bus and softee_region.bus */
 #define SOFTEE_BUS_MMIO		0
 #define SOFTEE_BUS_PIO		1
+/* softee_ring_entry.bus only: a config access to a trapped BDF */
+#define SOFTEE_BUS_CFG		2
+
+/*
+ * A BDF as softee carries it: bus << 8 | device << 3 | function, 0..0xffff
+ * (segment 0).  A SOFTEE_BUS_CFG entry's addr is SOFTEE_CFG_ADDR(bdf, reg):
+ * the BDF above the 4 KiB register offset, as ECAM lays config space out
+ * (without the ECAM base); its offset is reg, its len 1, 2 or 4 and
+ * reg % 4 + len <= 4 (one dword, one CfgRd0/CfgWr0 with byte enables).
+ */
+#define SOFTEE_CFG_BDF(bus, dev, fn) \
+	((((bus) & 0xff) << 8) | (((dev) & 0x1f) << 3) | ((fn) & 0x7))
+#define SOFTEE_CFG_ADDR(bdf, reg)	(((__u64)(bdf) << 12) | ((reg) & 0xfff))
+#define SOFTEE_CFG_ADDR_BDF(addr)	((__u32)((addr) >> 12) & 0xffff)
+#define SOFTEE_CFG_ADDR_REG(addr)	((__u32)(addr) & 0xfff)
 
 /*
  * One guest access.  K: the kernel writes it before publishing prod; the
@@ -149,9 +172,10 @@ struct softee_ring_entry {
 	__u8 bus;		/* K: SOFTEE_BUS_* */
 	__u8 len;		/* K: 1, 2, 4 or 8 bytes */
 	__u8 __pad;
-	__u32 region;		/* K: region id */
-	__aligned_u64 addr;	/* K: guest-physical address or port */
-	__aligned_u64 offset;	/* K: addr - region base */
+	__u32 region;		/* K: region id; config trap id for _CFG */
+	__aligned_u64 addr;	/* K: guest-physical address or port;
+				 *    SOFTEE_CFG_ADDR(bdf, reg) for _CFG */
+	__aligned_u64 offset;	/* K: addr - region base; reg for _CFG */
 	__aligned_u64 data;	/* K (write) / U (read): value, little endian,
 				 *    the low len bytes count */
 	__u32 status;		/* U (read): 0 = data valid; anything else
@@ -252,6 +276,76 @@ struct softee_timeout {
 	__u32 old_us;
 };
 
+/**
+ * DOC: Config space traps
+ *
+ * SOFTEE_CFG_ADD traps the PCI configuration space of one BDF, so that a
+ * guest under an unmodified VMM sees a device there while the VMM keeps
+ * answering for every other BDF:
+ *
+ *  - port 0xcf8 (CONFIG_ADDRESS): a 4-byte write is recorded per VM and
+ *    then declined, so that it still exits to the VMM, whose own latch
+ *    must follow the guest's; reads and narrower writes are declined;
+ *  - ports 0xcfc-0xcff (CONFIG_DATA): when the recorded address has bit
+ *    31 (enable) set and names a trapped BDF, an access that stays inside
+ *    the dword becomes a SOFTEE_BUS_CFG ring entry for register
+ *    (address & 0xfc) + (port - 0xcfc); anything else is declined;
+ *  - with SOFTEE_CFG_F_ECAM, the BDF's 4 KiB page of the ECAM window,
+ *    ecam_base + (bus << 20 | dev << 15 | fn << 12), as ACPI's MCFG
+ *    gives ecam_base (the address of bus 0, whatever ecam_bus_start is):
+ *    1-, 2- and 4-byte accesses inside a dword become ring entries, the
+ *    rest (8 bytes, across a dword) is declined.
+ *
+ * A declined access exits to the VMM as if softee were not there.  Reads
+ * wait for their completion as MMIO reads do (all ones at the timeout).
+ * The recorded address is per VM, as the chipset's is: a guest that does
+ * not serialise its CONFIG_ADDRESS/CONFIG_DATA pairs across vCPUs races
+ * as it would on hardware.
+ */
+
+/* softee_cfg.flags */
+#define SOFTEE_CFG_F_ECAM	(1U << 0) /* trap the BDF's ECAM page too */
+
+/**
+ * struct softee_cfg - SOFTEE_CFG_ADD
+ * @size:	sizeof(struct softee_cfg)
+ * @flags:	SOFTEE_CFG_F_*
+ * @bdf:	SOFTEE_CFG_BDF(bus, dev, fn), 0..0xffff
+ * @id:		out: the trap's id, carried in its ring entries' region
+ * @ecam_base:	with SOFTEE_CFG_F_ECAM: the window's guest-physical base
+ *		(bus 0), 1 MiB aligned; else 0
+ * @ecam_bus_start: with SOFTEE_CFG_F_ECAM: first bus the window decodes
+ * @ecam_bus_end: with SOFTEE_CFG_F_ECAM: last bus; the BDF's bus must lie
+ *		in [start, end]; else both 0
+ * @__pad:	must be 0
+ * @__reserved:	must be 0
+ */
+struct softee_cfg {
+	__u32 size;
+	__u32 flags;
+	__u32 bdf;
+	__u32 id;
+	__aligned_u64 ecam_base;
+	__u8 ecam_bus_start;
+	__u8 ecam_bus_end;
+	__u8 __pad[6];
+	__aligned_u64 __reserved[2];
+};
+
+/**
+ * struct softee_cfg_del - SOFTEE_CFG_DEL
+ * @size:	sizeof(struct softee_cfg_del)
+ * @flags:	must be 0
+ * @id:		the trap to remove; its waiting reads complete with all ones
+ * @__reserved:	must be 0
+ */
+struct softee_cfg_del {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
 /* What happened, per session, ring (vCPU) or region. */
 struct softee_counters {
 	__aligned_u64 writes;		/* posted writes queued */
@@ -267,7 +361,11 @@ struct softee_counters {
 	__aligned_u64 aborted;		/* reads ended by a fatal signal, region
 					 * removal, session close or a bad ring */
 	__aligned_u64 no_ring;		/* accesses from a vCPU with no ring */
-	__aligned_u64 __reserved[4];
+	__aligned_u64 cfg_reads;	/* config reads queued (also in reads) */
+	__aligned_u64 cfg_writes;	/* config writes queued (also in writes) */
+	__aligned_u64 cfg_declined;	/* config data or ECAM accesses handed to
+					 * the VMM (session scope only) */
+	__aligned_u64 __reserved[1];
 };
 
 /* softee_stats.scope */
@@ -354,7 +452,26 @@ __SOFTEE_SIZE(softee_timeout, 16);
 __SOFTEE_OFF(softee_timeout, timeout_us, 8);
 __SOFTEE_OFF(softee_timeout, old_us, 12);
 
+__SOFTEE_SIZE(softee_cfg, 48);
+__SOFTEE_OFF(softee_cfg, flags, 4);
+__SOFTEE_OFF(softee_cfg, bdf, 8);
+__SOFTEE_OFF(softee_cfg, id, 12);
+__SOFTEE_OFF(softee_cfg, ecam_base, 16);
+__SOFTEE_OFF(softee_cfg, ecam_bus_start, 24);
+__SOFTEE_OFF(softee_cfg, ecam_bus_end, 25);
+__SOFTEE_OFF(softee_cfg, __pad, 26);
+__SOFTEE_OFF(softee_cfg, __reserved, 32);
+
+__SOFTEE_SIZE(softee_cfg_del, 16);
+__SOFTEE_OFF(softee_cfg_del, id, 8);
+
 __SOFTEE_SIZE(softee_counters, 128);
+__SOFTEE_OFF(softee_counters, writes, 0);
+__SOFTEE_OFF(softee_counters, no_ring, 88);
+__SOFTEE_OFF(softee_counters, cfg_reads, 96);
+__SOFTEE_OFF(softee_counters, cfg_writes, 104);
+__SOFTEE_OFF(softee_counters, cfg_declined, 112);
+__SOFTEE_OFF(softee_counters, __reserved, 120);
 __SOFTEE_SIZE(softee_stats, 152);
 __SOFTEE_OFF(softee_stats, scope, 8);
 __SOFTEE_OFF(softee_stats, index, 12);

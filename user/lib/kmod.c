@@ -13,7 +13,12 @@
 
 const char *softee_bus_name(uint8_t bus)
 {
-	return bus == SOFTEE_BUS_PIO ? "PIO" : bus == SOFTEE_BUS_MMIO ? "MMIO" : "?";
+	switch (bus) {
+	case SOFTEE_BUS_MMIO: return "MMIO";
+	case SOFTEE_BUS_PIO: return "PIO";
+	case SOFTEE_BUS_CFG: return "CFG";
+	default: return "?";
+	}
 }
 
 static int softee_ioctl(int fd, unsigned long cmd, void *arg)
@@ -303,4 +308,69 @@ int softee_get_stats(int session_fd, uint32_t scope, uint32_t index,
 		return 0;
 	snprintf(what, sizeof(what), "SOFTEE_GET_STATS scope %u index %u", scope, index);
 	return softee_fail(ret, what, ret == -ENOENT ? "no ring or region with that index" : NULL);
+}
+
+int __softee_cfg_add(int session_fd, uint32_t bdf, uint32_t flags, uint64_t ecam_base,
+		     uint8_t ecam_bus_start, uint8_t ecam_bus_end, uint32_t *id)
+{
+	struct softee_cfg c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.bdf = bdf,
+		.ecam_base = ecam_base,
+		.ecam_bus_start = ecam_bus_start,
+		.ecam_bus_end = ecam_bus_end,
+	};
+	int ret = softee_ioctl(session_fd, SOFTEE_CFG_ADD, &c);
+
+	if (!ret && id)
+		*id = c.id;
+	return ret;
+}
+
+int softee_cfg_add(int session_fd, uint32_t bdf, uint32_t flags, uint64_t ecam_base,
+		   uint8_t ecam_bus_start, uint8_t ecam_bus_end, uint32_t *id)
+{
+	int ret = __softee_cfg_add(session_fd, bdf, flags, ecam_base, ecam_bus_start,
+				   ecam_bus_end, id);
+	char what[96];
+
+	if (!ret)
+		return 0;
+	snprintf(what, sizeof(what), "SOFTEE_CFG_ADD %02x:%02x.%x", (bdf >> 8) & 0xff,
+		 (bdf >> 3) & 0x1f, bdf & 7);
+	switch (ret) {
+	case -EEXIST:
+		return softee_fail(ret, what, "the BDF is trapped already, or a region claims ports 0xcf8-0xcff or its ECAM page");
+	case -EADDRNOTAVAIL:
+		return softee_fail(ret, what, "its ECAM page lies in guest RAM (a memslot): check the ECAM base");
+	case -EOVERFLOW:
+		return softee_fail(ret, what, "the ECAM window (base + bus range) ends past 2^52");
+	case -ENOSPC:
+		return softee_fail(ret, what, "too many config traps (SOFTEE_MAX_CFG) or KVM's I/O bus is full");
+	case -ENOTTY:
+		return softee_fail(ret, what, "softee.ko has no config traps (SOFTEE_FEAT_CFG): rebuild and reload it");
+	case -EINVAL:
+		return softee_fail(ret, what, "bad BDF or flag, ECAM base not 1 MiB aligned, or the bus outside the ECAM bus range");
+	default:
+		return softee_fail(ret, what, NULL);
+	}
+}
+
+int __softee_cfg_del(int session_fd, uint32_t id)
+{
+	struct softee_cfg_del d = { .size = sizeof(d), .id = id };
+
+	return softee_ioctl(session_fd, SOFTEE_CFG_DEL, &d);
+}
+
+int softee_cfg_del(int session_fd, uint32_t id)
+{
+	int ret = __softee_cfg_del(session_fd, id);
+	char what[64];
+
+	if (!ret)
+		return 0;
+	snprintf(what, sizeof(what), "SOFTEE_CFG_DEL id %u", id);
+	return softee_fail(ret, what, ret == -ENOENT ? "no config trap with that id" : NULL);
 }

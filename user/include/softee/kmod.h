@@ -65,7 +65,23 @@ int __softee_get_stats(int session_fd, uint32_t scope, uint32_t index,
 int softee_get_stats(int session_fd, uint32_t scope, uint32_t index,
 		     struct softee_stats *st);
 
-/* "MMIO" / "PIO" for a SOFTEE_BUS_*. */
+/*
+ * SOFTEE_CFG_ADD: trap the config space of bdf (SOFTEE_CFG_BDF(bus, dev, fn)):
+ * CONFIG_ADDRESS/CONFIG_DATA always, and with SOFTEE_CFG_F_ECAM in flags
+ * the BDF's page of the ECAM window at ecam_base (bus 0's address, as in
+ * MCFG) that decodes buses ecam_bus_start..ecam_bus_end (0 without the
+ * flag).  0 and the trap's id in *id (may be NULL), or -errno.
+ */
+int __softee_cfg_add(int session_fd, uint32_t bdf, uint32_t flags, uint64_t ecam_base,
+		     uint8_t ecam_bus_start, uint8_t ecam_bus_end, uint32_t *id);
+int softee_cfg_add(int session_fd, uint32_t bdf, uint32_t flags, uint64_t ecam_base,
+		   uint8_t ecam_bus_start, uint8_t ecam_bus_end, uint32_t *id);
+
+/* SOFTEE_CFG_DEL. */
+int __softee_cfg_del(int session_fd, uint32_t id);
+int softee_cfg_del(int session_fd, uint32_t id);
+
+/* "MMIO" / "PIO" / "CFG" for a SOFTEE_BUS_*. */
 const char *softee_bus_name(uint8_t bus);
 
 #endif /* _SOFTEE_KMOD_H */
