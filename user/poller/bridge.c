@@ -185,6 +185,101 @@ static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
 	return true;
 }
 
+/*
+ * Slot mode: a guest's config access to its slot (SOFTEE_BUS_CFG) becomes
+ * CfgRd0 / CfgWr0 to the device in the box.  A read holds the ring as an
+ * MRd does; a write is posted for the vCPU (as port 0xcfc is) and its
+ * completion only counted.  A write to the command register or a BAR makes
+ * devcfg read them back and trap what the guest enabled.  With no device
+ * there (lost, or not ready), reads see all ones: an empty slot.  Returns
+ * entries used, 0: retry later.
+ */
+static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
+{
+	struct softee_ring *r = &p->rings[ri];
+	struct softee_ring_entry *e = softee_ring_entry(r, i);
+	uint32_t id = softee_read_once(&e->region), reg = SOFTEE_CFG_ADDR_REG(e->addr);
+	uint8_t op = e->op, len = e->len, data[4];
+	struct softee_tlp t = { .requester = POLLER_REQUESTER, .len_dw = 1 };
+	struct pdev *d = NULL;
+	struct ptag *tg;
+	struct pbox *b;
+	uint32_t v, k;
+	int tag, ret;
+
+	if (id < SOFTEE_MAX_CFG && p->cfg_dev[id] >= 0)
+		d = &p->dev[p->cfg_dev[id]];
+	if (!d || (len != 1 && len != 2 && len != 4) || (reg & 3) + len > 4 ||
+	    e->offset != reg) {
+		PCNT(p->st.no_region, 1);
+		if (op == SOFTEE_OP_READ)
+			ring_fail_read(e, EINVAL);
+		return 1;
+	}
+	b = &p->box[d->box];
+	if (d->state != SOFTEE_PDEV_READY || !b->up) {
+		if (op == SOFTEE_OP_READ) {
+			PCNT(d->c.fail_fast, 1);
+			ring_fail_read(e, ENOTCONN);
+		} else {
+			PCNT(d->c.write_drops, 1);
+		}
+		return 1;
+	}
+	tag = ptag_alloc(b, p->now + p->cfg.cpl_timeout_ns);
+	if (tag < 0)
+		return 0;
+	tg = &b->tags[tag];
+	t.kind = op == SOFTEE_OP_READ ? SOFTEE_TLP_CFGRD0 : SOFTEE_TLP_CFGWR0;
+	t.tag = (uint8_t)tag;
+	t.target = d->bdf;
+	t.reg = (uint16_t)(reg >> 2);
+	t.first_be = (uint8_t)(((1u << len) - 1) << (reg & 3));
+	v = (uint32_t)e->data << (8 * (reg & 3));
+	for (k = 0; k < 4; k++)
+		data[k] = (uint8_t)(v >> (8 * k));
+	t.data = data;
+	tg->dev = d->idx;
+	tg->addr = reg;
+	if (op == SOFTEE_OP_READ) {
+		tg->kind = PTAG_RING;
+		tg->ring = ri;
+		tg->seq = r->cons_head + i;
+		tg->len = len;
+		tg->t0_ns = e->time_ns;
+		tg->io = true;			/* the DW, Lower Address 0 */
+	} else {
+		tg->kind = PTAG_CFGWR;
+	}
+	ret = poller_send(p, b, &t);
+	if (ret == -EAGAIN) {
+		ptag_free(b, (uint8_t)tag);
+		return 0;
+	}
+	if (ret) {
+		ptag_free(b, (uint8_t)tag);
+		if (op == SOFTEE_OP_READ) {
+			PCNT(d->c.fail_fast, 1);
+			ring_fail_read(e, ENOTCONN);
+		} else {
+			PCNT(d->c.write_drops, 1);
+		}
+		return 1;
+	}
+	if (op == SOFTEE_OP_READ) {
+		PCNT(d->c.cfg_reads, 1);
+		p->rs[ri].waiting = true;
+		p->rs[ri].tag = (uint8_t)tag;
+		p->rs[ri].box = box_idx(p, b);
+		return 1;
+	}
+	PCNT(d->c.cfg_writes, 1);
+	if (reg < SOFTEE_PCI_COMMAND + 2 ? reg + len > SOFTEE_PCI_COMMAND :
+	    reg >= SOFTEE_PCI_BAR0 && reg < SOFTEE_PCI_BAR0 + 4 * SOFTEE_PCI_NR_BARS)
+		pdevcfg_track(p, b, d);
+	return 1;
+}
+
 /* One ring: entries handled. */
 static int bridge_ring(struct softee_poller *p, uint32_t ri, const struct pregion_map *rm)
 {
@@ -213,6 +308,13 @@ static int bridge_ring(struct softee_poller *p, uint32_t ri, const struct pregio
 		struct pdev *d;
 		struct pbox *b;
 
+		if (e->bus == SOFTEE_BUS_CFG) {
+			used = bridge_cfg(p, ri, i);
+			if (!used || rs->waiting)
+				break;
+			i += used;
+			continue;
+		}
 		if (!reg || !len_ok(len) || !in_region(reg, e->bus, e->addr, e->offset, len)) {
 			PCNT(p->st.no_region, 1);
 			if (op == SOFTEE_OP_READ)
@@ -295,7 +397,7 @@ void pbridge_on_cpl(struct softee_poller *p, struct pbox *b, const struct softee
 		return;
 	}
 	d = &p->dev[tg->dev];
-	if (tg->kind == PTAG_IOWR) {
+	if (tg->kind == PTAG_IOWR || tg->kind == PTAG_CFGWR) {
 		if (t->status != SOFTEE_TLP_CPL_SC)
 			PCNT(d->c.cpl_errors, 1);
 		ptag_free(b, t->tag);

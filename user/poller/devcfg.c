@@ -21,6 +21,7 @@
 #define CK_HDR		(2u << CK_SHIFT)	/* arg: config offset */
 #define CK_SIZE		(3u << CK_SHIFT)	/* arg: BAR number */
 #define CK_WRITE	(4u << CK_SHIFT)	/* nothing to keep */
+#define CK_TRACK	(5u << CK_SHIFT)	/* slot mode: arg: config offset read back */
 #define CK_ARG(c)	((c) & 0xffff)
 #define CK_KIND(c)	((c) & ~0xffffu)
 
@@ -165,6 +166,170 @@ static void cfgq_pump(struct softee_poller *p, struct pbox *b)
 	}
 }
 
+/* ---- slot mode: the guest configures the device ------------------------------- */
+
+static void dev_state(struct softee_poller *p, struct pdev *d, enum softee_poller_dev_state s);
+
+/*
+ * The BARs the guest's command register enables, at the addresses it wrote
+ * (sizes and types as the poller found them).  A BAR still holding the
+ * sizing pattern, at 0, or wrapping is not trapped.
+ */
+static void slot_decode(const struct pdev *d, struct softee_bar *eff)
+{
+	uint16_t cmd = (uint16_t)softee_cfg_read(d->cfg, SOFTEE_PCI_COMMAND, 2);
+	uint32_t i;
+
+	memset(eff, 0, sizeof(*eff) * SOFTEE_PCI_NR_BARS);
+	for (i = 0; i < SOFTEE_PCI_NR_BARS; i++) {
+		const struct softee_bar *hw = &d->hw[i];
+		uint64_t lo, hi = 0, a, mask;
+		bool on;
+
+		if (!hw->size)
+			continue;
+		lo = softee_cfg_read(d->cfg, SOFTEE_PCI_BAR0 + 4 * i, 4);
+		if (hw->is64 && i + 1 < SOFTEE_PCI_NR_BARS)
+			hi = softee_cfg_read(d->cfg, SOFTEE_PCI_BAR0 + 4 * (i + 1), 4);
+		mask = ~(hw->size - 1) & (hw->io ? 0xfffcULL : hw->is64 ? ~0ULL : 0xffffffffULL);
+		a = (hi << 32 | lo) & mask;
+		on = hw->io ? cmd & SOFTEE_PCI_COMMAND_IO : cmd & SOFTEE_PCI_COMMAND_MEMORY;
+		if (on && a && a != mask && a + hw->size > a) {
+			eff[i] = *hw;
+			eff[i].addr = a;
+		}
+	}
+}
+
+static void track_done(struct softee_poller *p, struct pdev *d, uint32_t off, bool ok,
+		       uint32_t value)
+{
+	struct softee_bar eff[SOFTEE_PCI_NR_BARS];
+
+	if (ok && off + 4 <= SOFTEE_PCI_CFG_SIZE) {
+		d->cfg[off] = (uint8_t)value;
+		d->cfg[off + 1] = (uint8_t)(value >> 8);
+		d->cfg[off + 2] = (uint8_t)(value >> 16);
+		d->cfg[off + 3] = (uint8_t)(value >> 24);
+	}
+	if (d->track_left && --d->track_left)
+		return;
+	slot_decode(d, eff);
+	PCNT(d->c.bar_syncs, 1);
+	ptrap_sync_request(p, d, eff);
+}
+
+void pdevcfg_track(struct softee_poller *p, struct pbox *b, struct pdev *d)
+{
+	uint32_t i;
+
+	(void)p;
+	d->track_left += 1 + SOFTEE_PCI_NR_BARS;
+	cfg_rd(b, d->idx, d->bdf, SOFTEE_PCI_COMMAND & ~3u, CK_TRACK | (SOFTEE_PCI_COMMAND & ~3u));
+	for (i = 0; i < SOFTEE_PCI_NR_BARS; i++)
+		cfg_rd(b, d->idx, d->bdf, (uint16_t)(SOFTEE_PCI_BAR0 + 4 * i),
+		       CK_TRACK | (SOFTEE_PCI_BAR0 + 4 * i));
+}
+
+/*
+ * After sizing: the first device is the slot's.  Its BARs go back to what
+ * the guest last enabled (a box that returns was reset: the guest does
+ * not know), or to 0; the rest of its configuration is the guest's.
+ */
+static void phase_slot(struct softee_poller *p, struct pbox *b)
+{
+	struct softee_bar nb[SOFTEE_PCI_NR_BARS];
+	uint32_t dn, i;
+	bool slot_taken = false, mem = false, io = false;
+
+	b->phase = PBOX_PROGRAM;
+	for (dn = 0; dn < 32; dn++) {
+		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
+				 &p->dev[b->dev_of[dn]] : NULL;
+
+		if (!d)
+			continue;
+		if (slot_taken) {
+			plog(p, "slot: %02x:%02x.%x: the slot holds one device: left alone",
+			     p->cfg.bus, dn >> 3, dn & 7);
+			b->found &= ~(1u << dn);
+			dev_state(p, d, SOFTEE_PDEV_FAILED);
+			continue;
+		}
+		slot_taken = true;
+		memset(nb, 0, sizeof(nb));
+		for (i = 0; i < SOFTEE_PCI_NR_BARS; i++) {
+			uint32_t orig = softee_cfg_read(d->cfg, SOFTEE_PCI_BAR0 + 4 * i, 4);
+			uint32_t hi = i + 1 < SOFTEE_PCI_NR_BARS ? d->sizing[i + 1] : 0;
+
+			softee_bar_decode(orig, d->sizing[i], hi, &nb[i]);
+			if (nb[i].is64)
+				i++;
+		}
+		memcpy(d->hw, nb, sizeof(nb));
+		dev_state(p, d, SOFTEE_PDEV_CONFIGURING);
+		for (i = 0; i < SOFTEE_PCI_NR_BARS; i++) {
+			const struct softee_bar *bar = &d->bar[i];	/* trapped: the guest's */
+			uint64_t a = bar->size ? bar->addr : 0;
+
+			if (i > 0 && d->hw[i - 1].is64)
+				continue;
+			mem |= bar->size && !bar->io;
+			io |= bar->size && bar->io;
+			cfg_wr(b, d, (uint16_t)(SOFTEE_PCI_BAR0 + 4 * i), 4, (uint32_t)a);
+			if (d->hw[i].is64 && i + 1 < SOFTEE_PCI_NR_BARS)
+				cfg_wr(b, d, (uint16_t)(SOFTEE_PCI_BAR0 + 4 * (i + 1)), 4,
+				       (uint32_t)(a >> 32));
+		}
+		if (mem || io)
+			cfg_wr(b, d, SOFTEE_PCI_COMMAND, 2,
+			       SOFTEE_PCI_COMMAND_MASTER | (mem ? SOFTEE_PCI_COMMAND_MEMORY : 0) |
+			       (io ? SOFTEE_PCI_COMMAND_IO : 0));
+		for (i = 0; i < SOFTEE_PCI_CFG_SIZE; i += 4)
+			cfg_rd(b, d->idx, d->bdf, (uint16_t)i, CK_HDR | i);
+	}
+}
+
+static void phase_slot_finish(struct softee_poller *p, struct pbox *b)
+{
+	uint32_t dn, id;
+	int ret;
+
+	b->phase = PBOX_DONE;
+	for (dn = 0; dn < 32; dn++) {
+		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
+				 &p->dev[b->dev_of[dn]] : NULL;
+
+		if (!d)
+			continue;
+		if (!d->cfg_trapped) {
+			ret = p->trap && p->trap->cfg_add ?
+			      p->trap->cfg_add(p, p->cfg.slot_bdf, p->cfg.ecam_base, &id) : -EOPNOTSUPP;
+			if (!ret && id >= SOFTEE_MAX_CFG)
+				ret = -ERANGE;
+			if (ret) {
+				plog(p, "slot: %02x:%02x.%x: trapping its config space: %s%s",
+				     SOFTEE_BDF_BUS(p->cfg.slot_bdf), SOFTEE_BDF_DEV(p->cfg.slot_bdf),
+				     SOFTEE_BDF_FN(p->cfg.slot_bdf), strerror(-ret),
+				     ret == -EOPNOTSUPP ? " (slot mode needs softee.ko with config traps)" : "");
+				dev_state(p, d, SOFTEE_PDEV_FAILED);
+				continue;
+			}
+			d->cfg_trapped = true;
+			d->cfg_id = id;
+			p->cfg_dev[id] = (int32_t)d->idx;
+		}
+		PCNT(d->c.configured, 1);
+		plog(p, "slot: %02x:%02x.%x: %04x:%04x from the box's %02x:%02x.%x, for the guest to configure",
+		     SOFTEE_BDF_BUS(p->cfg.slot_bdf), SOFTEE_BDF_DEV(p->cfg.slot_bdf),
+		     SOFTEE_BDF_FN(p->cfg.slot_bdf),
+		     softee_cfg_read(d->cfg, SOFTEE_PCI_VENDOR_ID, 2),
+		     softee_cfg_read(d->cfg, SOFTEE_PCI_DEVICE_ID, 2),
+		     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf));
+		dev_state(p, d, SOFTEE_PDEV_READY);
+	}
+}
+
 /* ---- answers ------------------------------------------------------------------ */
 
 void pdevcfg_on_cpl(struct softee_poller *p, struct pbox *b, struct ptag *tg,
@@ -177,6 +342,12 @@ void pdevcfg_on_cpl(struct softee_poller *p, struct pbox *b, struct ptag *tg,
 	ptag_free(b, tag);
 	if (b->outstanding)
 		b->outstanding--;
+	if (CK_KIND(cookie) == CK_TRACK) {
+		/* Not part of a phase: a lost read-back only leaves the traps as they were. */
+		track_done(p, &p->dev[dev], arg, status == SOFTEE_TLP_CPL_SC, value);
+		cfgq_pump(p, b);
+		return;
+	}
 	if (CK_KIND(cookie) == CK_SCAN) {
 		/* Absent: UR, CA, a timeout, or the all-ones vendor ID. */
 		if (status == SOFTEE_TLP_CPL_SC && (value & 0xffff) != 0xffff && arg < 32)
@@ -556,10 +727,16 @@ void pdevcfg_work(struct softee_poller *p)
 			phase_size(p, b);
 			break;
 		case PBOX_SIZE:
-			phase_program(p, b);
+			if (p->cfg.slot)
+				phase_slot(p, b);
+			else
+				phase_program(p, b);
 			break;
 		case PBOX_PROGRAM:
-			phase_finish(p, b);
+			if (p->cfg.slot)
+				phase_slot_finish(p, b);
+			else
+				phase_finish(p, b);
 			break;
 		default:
 			break;

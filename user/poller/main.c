@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,6 +61,10 @@ struct opts {
 	uint32_t hb_ms, hb_miss;
 	uint8_t msi_vector;
 	bool quiet;
+	bool slot;
+	uint16_t slot_bdf;
+	uint64_t ecam;
+	const char *ram_auto;		/* "q35" or "pc": the VMM's guest RAM found by itself */
 };
 
 static struct softee_poller *the_poller;
@@ -87,6 +92,12 @@ static void usage(void)
 		"  --ring-entries N       entries per ring (module default)\n"
 		"  --timeout-us U         read completion timeout (50000)\n"
 		"  --ram GPA:LEN:PID:FD[:OFF]  guest RAM: the VMM's memory fd FD, mapped at OFF\n"
+		"  --ram auto[:q35|pc]    guest RAM: the largest memfd of --vm-pid, laid out as\n"
+		"                         QEMU lays out that machine's RAM (q35)\n"
+		"  --slot BB:DD.F         slot mode: the guest sees the box's device here and\n"
+		"                         configures it itself (needs --kmod)\n"
+		"  --ecam BASE            slot mode: trap the slot's page of the ECAM window too\n"
+		"                         (QEMU q35: 0xb0000000)\n"
 		"  --ctl PATH             control socket (default /run/softee-poller.sock; '-' none)\n"
 		"  --wait spin|yield|sleep  the data thread when idle (sleep)\n"
 		"  --cpu C                pin the data thread to CPU C\n"
@@ -139,6 +150,11 @@ static void range(const char *opt, const char *s, uint64_t *base, uint64_t *len)
 static void ram_opt(struct opts *o, const char *s)
 {
 	struct ram_opt *r;
+
+	if (!strcmp(s, "auto") || !strcmp(s, "auto:q35") || !strcmp(s, "auto:pc")) {
+		o->ram_auto = strcmp(s, "auto:pc") ? "q35" : "pc";
+		return;
+	}
 	char buf[128], *f[5], *save = NULL;
 	int n = 0;
 
@@ -203,6 +219,79 @@ static int find_vm_fd(int pid, uint32_t *vcpus)
 	return vm < 0 ? -ENOENT : vm;
 }
 
+/*
+ * --ram auto: the VMM's guest RAM is its largest memfd (QEMU with
+ * -object memory-backend-memfd,share=on), laid out as QEMU lays out the
+ * machine's RAM: below 4 GiB up to the PCI hole (q35: 2 GiB when RAM
+ * reaches 2.75 GiB; pc: 3 GiB when it reaches 3.5 GiB), the rest from
+ * 4 GiB.  Returns 0, or 1 after saying why not.
+ */
+static int ram_auto(struct softee_poller *p, int pid, const char *machine)
+{
+	char dir[64], path[320], link[256];
+	uint64_t size = 0, low, hole = strcmp(machine, "pc") ? 0xb0000000ULL : 0xe0000000ULL;
+	struct dirent *de;
+	int best = -1, ret;
+	struct stat st;
+	void *hva;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, NAME ": --ram auto: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (strncmp(link, "/memfd:", 7))
+			continue;
+		fd = take_fd(pid, atoi(de->d_name));
+		if (fd < 0)
+			continue;
+		if (!fstat(fd, &st) && (uint64_t)st.st_size > size) {
+			if (best >= 0)
+				close(best);
+			best = fd;
+			size = (uint64_t)st.st_size;
+		} else {
+			close(fd);
+		}
+	}
+	closedir(d);
+	if (best < 0) {
+		fprintf(stderr, NAME ": --ram auto: pid %d has no memfd: start QEMU with "
+			"-object memory-backend-memfd,id=ram,size=SIZE,share=on -machine memory-backend=ram\n",
+			pid);
+		return 1;
+	}
+	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, best, 0);
+	close(best);
+	if (hva == MAP_FAILED) {
+		fprintf(stderr, NAME ": --ram auto: mmap of %llu bytes: %s\n",
+			(unsigned long long)size, strerror(errno));
+		return 1;
+	}
+	low = size >= hole ? (strcmp(machine, "pc") ? 0x80000000ULL : 0xc0000000ULL) : size;
+	ret = softee_poller_add_ram(p, 0, low, hva);
+	if (!ret && size > low)
+		ret = softee_poller_add_ram(p, 0x100000000ULL, size - low, (uint8_t *)hva + low);
+	if (ret) {
+		fprintf(stderr, NAME ": --ram auto: %s\n", strerror(-ret));
+		return 1;
+	}
+	fprintf(stderr, NAME ": guest RAM: %llu MiB of pid %d's memfd (%s layout)\n",
+		(unsigned long long)(size >> 20), pid, machine);
+	return 0;
+}
+
 /* ---- main -------------------------------------------------------------------------- */
 
 static void parse(struct opts *o, int argc, char **argv)
@@ -229,6 +318,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "hb-ms", required_argument, NULL, 'H' },
 		{ "hb-miss", required_argument, NULL, 'K' },
 		{ "duration-s", required_argument, NULL, 'D' },
+		{ "slot", required_argument, NULL, 'S' },
+		{ "ecam", required_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -263,6 +354,23 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'K': o->hb_miss = (uint32_t)num("--hb-miss", optarg, 1000); break;
 		case 'D': o->duration_s = (uint32_t)num("--duration-s", optarg, 1u << 30); break;
 		case 'q': o->quiet = true; break;
+		case 'S': {
+			unsigned int bus, dev, fn;
+			char c;
+
+			if (sscanf(optarg, "%x:%x.%x%c", &bus, &dev, &fn, &c) != 3 || bus > 0xff ||
+			    dev > 0x1f || fn > 7)
+				die_usage("--slot wants BB:DD.F in hex (00:10.0), not '%s'", optarg);
+			o->slot = true;
+			o->slot_bdf = (uint16_t)SOFTEE_CFG_BDF(bus, dev, fn);
+			break;
+		}
+		case 'E':
+			o->ecam = num("--ecam", optarg, (1ULL << 52) - 1);
+			if (!o->ecam || (o->ecam & 0xfffff))
+				die_usage("--ecam 0x%llx: a non-zero, 1 MiB aligned address",
+					  (unsigned long long)o->ecam);
+			break;
 		default: usage();
 		}
 	}
@@ -275,6 +383,12 @@ static void parse(struct opts *o, int argc, char **argv)
 		die_usage("--kmod needs the VM: --vm-fd N or --vm-pid PID");
 	if (o->vm_fd >= 0 && o->vm_pid)
 		die_usage("--vm-fd and --vm-pid: give one");
+	if (o->slot && !o->kmod)
+		die_usage("--slot needs --kmod (softee.ko traps the guest's config cycles)");
+	if (o->ecam && !o->slot)
+		die_usage("--ecam goes with --slot");
+	if (o->ram_auto && !o->vm_pid)
+		die_usage("--ram auto needs --vm-pid (the VMM whose memory fds to take)");
 	if (o->msi_vector && o->msi_vector < 0x20)
 		die_usage("--msi-vector 0x%x is an exception vector (want 0x20..0xff)", o->msi_vector);
 	for (unsigned int i = 0; i < o->nr_ram; i++)
@@ -353,6 +467,9 @@ int main(int argc, char **argv)
 	cfg.cpu = o.cpu;
 	cfg.ctl_path = o.ctl;
 	cfg.quiet = o.quiet;
+	cfg.slot = o.slot;
+	cfg.slot_bdf = o.slot_bdf;
+	cfg.ecam_base = o.ecam;
 	if (o.have_wait)
 		cfg.idle = o.wait;
 	ret = softee_poller_create(&p, &cfg);
@@ -385,6 +502,8 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
+	if (o.ram_auto && ram_auto(p, o.vm_pid, o.ram_auto))
+		goto fail;
 	if (o.kmod) {
 		ret = softee_poller_attach_kmod(p, vm_fd, o.vcpus, o.ring_entries, o.timeout_us);
 		if (ret) {

@@ -714,6 +714,11 @@ static int check_cfg(struct softee_poller *p, struct softee_poller_cfg *c)
 		plog(p, "max payload %u: a power of two from rcb %u to 4096", c->max_payload, c->rcb);
 		return -EINVAL;
 	}
+	if (c->slot && (c->ecam_base & 0xfffffULL)) {
+		plog(p, "slot mode: ECAM base 0x%llx is not 1 MiB aligned",
+		     (unsigned long long)c->ecam_base);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -737,6 +742,10 @@ int softee_poller_create(struct softee_poller **pp, const struct softee_poller_c
 		goto err_free;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->iter_mu, NULL);
+	pthread_mutex_init(&p->sync_mu, NULL);
+	pthread_cond_init(&p->sync_cv, NULL);
+	for (unsigned int k = 0; k < SOFTEE_MAX_CFG; k++)
+		p->cfg_dev[k] = -1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->ready_cv, &ca);
@@ -819,6 +828,7 @@ void softee_poller_destroy(struct softee_poller *p)
 	if (!p)
 		return;
 	softee_poller_stop(p);
+	ptrap_sync_stop(p);
 	pctl_stop(p);
 	softee_transport_leave(p->t, softee_now_ns());
 	softee_transport_destroy(p->t);
@@ -830,5 +840,7 @@ void softee_poller_destroy(struct softee_poller *p)
 	pthread_cond_destroy(&p->ready_cv);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->iter_mu);
+	pthread_mutex_destroy(&p->sync_mu);
+	pthread_cond_destroy(&p->sync_cv);
 	free(p);
 }

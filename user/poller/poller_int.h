@@ -52,6 +52,7 @@ enum ptag_kind {
 	PTAG_RING,		/* a guest read: complete ring entry (ring, seq) */
 	PTAG_CFG,		/* a configuration request of devcfg.c */
 	PTAG_IOWR,		/* a guest's port write (non-posted): nobody waits */
+	PTAG_CFGWR,		/* slot mode: a guest's config write: nobody waits */
 };
 
 /* pdevcfg_on_cpl's status when no completion came (beside SOFTEE_TLP_CPL_*). */
@@ -142,6 +143,11 @@ struct pdev {
 	bool has_vec;
 	uint64_t msi_addr;
 	uint32_t msi_data[SOFTEE_POLLER_MAX_MSI];
+	/* slot mode: the guest configures the device (devcfg.c, "slot mode") */
+	struct softee_bar hw[SOFTEE_PCI_NR_BARS];	/* (D) sizes and types the poller found */
+	bool cfg_trapped;			/* (D) its slot is a module config trap */
+	uint32_t cfg_id;			/* (D) ... with this id */
+	uint32_t track_left;			/* (D) read-backs of command and BARs to come */
 	struct softee_poller_counters c;	/* (D) written, others read relaxed */
 	struct softee_poller_dev_info pub;	/* (L) what readers get */
 	uint64_t log_ts;			/* rate limit of its log lines */
@@ -175,6 +181,8 @@ struct ptrap_ops {
 	int (*region_add)(struct softee_poller *p, uint8_t bus, uint64_t base, uint64_t len,
 			  uint32_t *id);
 	int (*region_del)(struct softee_poller *p, uint32_t id);
+	/* slot mode: trap the config space of bdf (-EOPNOTSUPP: not on this front) */
+	int (*cfg_add)(struct softee_poller *p, uint16_t bdf, uint64_t ecam_base, uint32_t *id);
 	void (*close)(struct softee_poller *p);
 };
 
@@ -235,6 +243,20 @@ struct softee_poller {
 	uint32_t log_n;
 	pthread_cond_t ready_cv;		/* (L) a device became ready */
 
+	/*
+	 * slot mode: module config trap id -> device (D); and the BAR regions
+	 * the guest enabled, trapped by a thread of their own (REGION_ADD
+	 * waits for the VM's SRCU readers, and a vCPU waiting for one of our
+	 * completions is one: the data thread must go on meanwhile).
+	 */
+	int32_t cfg_dev[SOFTEE_MAX_CFG];
+	pthread_mutex_t sync_mu;
+	pthread_cond_t sync_cv;
+	uint32_t sync_pending;			/* (sync_mu) devices to sync, by bit */
+	struct softee_bar sync_bar[SOFTEE_POLLER_MAX_DEVS][SOFTEE_PCI_NR_BARS];	/* (sync_mu) */
+	pthread_t sync_thread;
+	bool have_sync, sync_stop;
+
 	/* the control socket */
 	int ctl_fd;
 	pthread_t ctl_thread;
@@ -274,6 +296,8 @@ void pdevcfg_on_cpl(struct softee_poller *p, struct pbox *b, struct ptag *tg,
 		   uint8_t status, uint32_t value);
 /* Phase transitions, retries: from the loop, outside the RCU read side. */
 void pdevcfg_work(struct softee_poller *p);
+/* slot mode: read the command register and BARs back, then trap what they enable */
+void pdevcfg_track(struct softee_poller *p, struct pbox *b, struct pdev *d);
 
 /* dma.c */
 void pdma_on_request(struct softee_poller *p, struct pbox *b, const struct softee_tlp *t);
@@ -285,6 +309,9 @@ void pmsi_deliver(struct softee_poller *p, struct pdev *d, const struct softee_t
 
 /* trap.c */
 int ptrap_region_sync(struct softee_poller *p, struct pdev *d);
+/* slot mode: trap these BARs of d, from the sync thread (the data thread goes on) */
+void ptrap_sync_request(struct softee_poller *p, struct pdev *d, const struct softee_bar *bars);
+void ptrap_sync_stop(struct softee_poller *p);
 void ptrap_close(struct softee_poller *p);
 
 /* ctl.c */

@@ -274,6 +274,14 @@ static int kmod_region_del(struct softee_poller *p, uint32_t id)
 	return __softee_region_del(p->sess.fd, id);
 }
 
+static int kmod_cfg_add(struct softee_poller *p, uint16_t bdf, uint64_t ecam_base, uint32_t *id)
+{
+	if (!(p->sess.attach.features & SOFTEE_FEAT_CFG))
+		return -EOPNOTSUPP;
+	return __softee_cfg_add(p->sess.fd, bdf, ecam_base ? SOFTEE_CFG_F_ECAM : 0, ecam_base,
+				0, ecam_base ? 255 : 0, id);
+}
+
 static void kmod_close(struct softee_poller *p)
 {
 	softee_session_close(&p->sess);
@@ -284,6 +292,7 @@ static const struct ptrap_ops kmod_ops = {
 	.name = "kmod",
 	.region_add = kmod_region_add,
 	.region_del = kmod_region_del,
+	.cfg_add = kmod_cfg_add,
 	.close = kmod_close,
 };
 
@@ -384,4 +393,61 @@ void ptrap_close(struct softee_poller *p)
 	free(p->rs);
 	p->rs = NULL;
 	p->nr_rings = 0;
+}
+
+/* ---- slot mode: BARs the guest enabled, trapped off the data thread ------------- */
+
+static void *sync_main(void *arg)
+{
+	struct softee_poller *p = arg;
+	struct softee_bar want[SOFTEE_PCI_NR_BARS];
+	uint32_t i;
+	int ret;
+
+	pthread_mutex_lock(&p->sync_mu);
+	for (;;) {
+		while (!p->sync_pending && !p->sync_stop)
+			pthread_cond_wait(&p->sync_cv, &p->sync_mu);
+		if (p->sync_stop)
+			break;
+		i = (uint32_t)__builtin_ctz(p->sync_pending);
+		p->sync_pending &= ~(1u << i);
+		memcpy(want, p->sync_bar[i], sizeof(want));
+		pthread_mutex_unlock(&p->sync_mu);
+		/*
+		 * d->bar is the trapped view; only this thread writes it in
+		 * slot mode (readers see a stale but whole BAR at worst).
+		 */
+		memcpy(p->dev[i].bar, want, sizeof(want));
+		ret = ptrap_region_sync(p, &p->dev[i]);
+		if (ret)
+			plog(p, "slot: %02x:%02x.%x: trapping the BARs the guest enabled: %s",
+			     SOFTEE_BDF_BUS(p->dev[i].bdf), SOFTEE_BDF_DEV(p->dev[i].bdf),
+			     SOFTEE_BDF_FN(p->dev[i].bdf), strerror(-ret));
+		pthread_mutex_lock(&p->sync_mu);
+	}
+	pthread_mutex_unlock(&p->sync_mu);
+	return NULL;
+}
+
+void ptrap_sync_request(struct softee_poller *p, struct pdev *d, const struct softee_bar *bars)
+{
+	pthread_mutex_lock(&p->sync_mu);
+	memcpy(p->sync_bar[d->idx], bars, sizeof(p->sync_bar[d->idx]));
+	p->sync_pending |= 1u << d->idx;
+	if (!p->have_sync && !pthread_create(&p->sync_thread, NULL, sync_main, p))
+		p->have_sync = true;
+	pthread_cond_signal(&p->sync_cv);
+	pthread_mutex_unlock(&p->sync_mu);
+}
+
+void ptrap_sync_stop(struct softee_poller *p)
+{
+	pthread_mutex_lock(&p->sync_mu);
+	p->sync_stop = true;
+	pthread_cond_signal(&p->sync_cv);
+	pthread_mutex_unlock(&p->sync_mu);
+	if (p->have_sync)
+		pthread_join(p->sync_thread, NULL);
+	p->have_sync = false;
 }

@@ -74,6 +74,19 @@ struct softee_poller_cfg {
 	uint8_t msi_vector;		/* first vector handed out (0x40) */
 	uint8_t msi_dest;		/* destination APIC ID (0) */
 	uint64_t cfg_retry_ns;		/* a failed configuration is tried again after (1 s) */
+	/*
+	 * Slot mode, for an unmodified VMM and guest (softee.ko only): the
+	 * guest's firmware and OS configure the device themselves.  The
+	 * poller only finds it, sizes its BARs and leaves them unassigned;
+	 * the module traps the guest's config cycles for slot_bdf
+	 * (SOFTEE_CFG_BDF; CF8/CFC, and the ECAM page if ecam_base) and the
+	 * poller forwards them as CfgRd0/CfgWr0, following the BARs and the
+	 * command register the guest writes to trap what it enables.  The
+	 * first device of the box is the one the guest sees.
+	 */
+	bool slot;
+	uint16_t slot_bdf;
+	uint64_t ecam_base;		/* the guest's ECAM window (bus 0), 0: CF8/CFC only */
 
 	/* Data path */
 	uint64_t cpl_timeout_ns;	/* a request without completion fails after (50 ms) */
@@ -177,6 +190,8 @@ struct softee_poller_counters {
 	uint64_t msi_errors;			/* no VM fd, or the ioctl failed */
 	uint64_t configured;			/* times configured */
 	uint64_t downs;				/* times its box was lost */
+	uint64_t cfg_reads, cfg_writes;		/* slot mode: the guest's config accesses forwarded */
+	uint64_t bar_syncs;			/* slot mode: the guest moved or enabled its BARs */
 };
 
 /* The session with the device's box (a snapshot the data thread takes every 10 ms). */
