@@ -1,6 +1,7 @@
 # softeectl: the operator's CLI (user/ctl/, Documentation/softeectl.rst).
 # It only talks to the daemons' control sockets: no libsoftee, no DPDK.
-SOFTEECTL_SRCS := user/ctl/main.c user/ctl/client.c user/ctl/table.c user/ctl/json.c
+SOFTEECTL_SRCS := user/ctl/main.c user/ctl/client.c user/ctl/table.c user/ctl/json.c \
+		  user/ctl/attach.c
 
 USER_PROGS += $(B)/softeectl
 $(B)/softeectl: $(patsubst %.c,$(B)/%.o,$(SOFTEECTL_SRCS))

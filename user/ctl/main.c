@@ -62,7 +62,11 @@ static void help(void)
 	       "  box status        the box, its group and endpoints\n"
 	       "  box peers         the nodes the box hears\n"
 	       "  box counters      the box's, its transport's and its endpoints' counters\n"
-	       "  box set-group N   move the box to group N (0..65535)\n\n"
+	       "  box set-group N   move the box to group N (0..65535)\n"
+	       "  attach --pid PID --slot BB:DD.F --link SPEC [--group N] [--ecam BASE|--no-ecam]\n"
+	       "         [--machine q35|pc]   give a running QEMU's guest the box's device in\n"
+	       "                    that slot (starts a softee-poller for it; QEMU started with -S)\n"
+	       "  detach --pid PID  stop that poller: the slot is empty again\n\n"
 	       "exit status: 0 ok, 1 a daemon unreachable or answering an error, 2 usage error\n",
 	       usage_line, DEFAULT_TIMEOUT_MS);
 	exit(0);
@@ -1291,6 +1295,11 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int c;
 
+	/* attach/detach start and stop a poller: their own options (attach.c). */
+	if (argc > 1 && !strcmp(argv[1], "attach"))
+		return ctl_attach(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "detach"))
+		return ctl_detach(argc - 1, argv + 1);
 	opterr = 0;		/* our own messages: one line, naming the argument */
 	while ((c = getopt_long(argc, argv, "+:hj", lo, NULL)) != -1) {
 		switch (c) {

@@ -59,4 +59,10 @@ int table_rows(const struct table *t);
 /* "12.3 M" style, for rates and byte counts in tables. */
 const char *human(double v, char *buf, size_t cap);
 
+/* ---- attach.c ----------------------------------------------------------------- */
+
+/* softeectl attach/detach ARGS (argv[0] is the command): the exit status. */
+int ctl_attach(int argc, char **argv);
+int ctl_detach(int argc, char **argv);
+
 #endif /* _SOFTEECTL_H */
