@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <softee.h>
+#include <softee/fault.h>
 #include <softee/netdev_open.h>
 #include <softee/poller.h>
 
@@ -65,6 +66,8 @@ struct opts {
 	uint16_t slot_bdf;
 	uint64_t ecam;
 	const char *ram_auto;		/* "q35" or "pc": the VMM's guest RAM found by itself */
+	const char *fault;		/* faults on our side of the link (tests) */
+	uint64_t seed;
 };
 
 static struct softee_poller *the_poller;
@@ -106,6 +109,7 @@ static void usage(void)
 		"  --msi-vector V         first MSI vector handed out (0x40)\n"
 		"  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost\n"
 		"  --duration-s S         stop after S seconds\n"
+		"  --fault SPEC --seed N  drop, dup, reorder, corrupt, delay frames on our side (tests)\n"
 		"  -q, --quiet            no log lines\n");
 	exit(2);
 }
@@ -319,6 +323,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "hb-miss", required_argument, NULL, 'K' },
 		{ "duration-s", required_argument, NULL, 'D' },
 		{ "slot", required_argument, NULL, 'S' },
+		{ "fault", required_argument, NULL, 'F' },
+		{ "seed", required_argument, NULL, 'R' },
 		{ "ecam", required_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -365,6 +371,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->slot_bdf = (uint16_t)SOFTEE_CFG_BDF(bus, dev, fn);
 			break;
 		}
+		case 'F': o->fault = optarg; break;
+		case 'R': o->seed = num("--seed", optarg, UINT64_MAX); break;
 		case 'E':
 			o->ecam = num("--ecam", optarg, (1ULL << 52) - 1);
 			if (!o->ecam || (o->ecam & 0xfffff))
@@ -401,7 +409,7 @@ int main(int argc, char **argv)
 	struct opts o = { .group = 1, .vm_fd = -1, .ctl = "/run/softee-poller.sock" };
 	char err[SOFTEE_NETDEV_ERRLEN];
 	struct softee_poller_cfg cfg;
-	struct softee_netdev *nd = NULL;
+	struct softee_netdev *nd = NULL, *link_nd = NULL;
 	struct softee_poller *p = NULL;
 	int vm_fd = -1, ret, i, sep = -1;
 	uint32_t vcpus = 0;
@@ -448,6 +456,25 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, NAME ": %s\n", err);
 		return 1;
+	}
+	if (o.fault) {
+		struct softee_fault_cfg fc = { 0 };
+		struct softee_netdev *fnd;
+
+		if (softee_fault_parse(o.fault, &fc, err, sizeof(err))) {
+			fprintf(stderr, NAME ": --fault: %s\n", err);
+			softee_netdev_close(nd);
+			return 2;
+		}
+		fc.seed = o.seed ? o.seed : 1;
+		ret = softee_fault_create(&fnd, nd, &fc);
+		if (ret) {
+			fprintf(stderr, NAME ": --fault: %s\n", strerror(-ret));
+			softee_netdev_close(nd);
+			return 1;
+		}
+		link_nd = nd;
+		nd = fnd;
 	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.nd = nd;
@@ -527,6 +554,8 @@ int main(int argc, char **argv)
 	the_poller = NULL;
 	softee_poller_destroy(p);
 	softee_netdev_close(nd);
+	if (link_nd)
+		softee_netdev_close(link_nd);
 	if (vm_fd >= 0 && o.vm_pid)
 		close(vm_fd);
 	return 0;
@@ -534,5 +563,7 @@ int main(int argc, char **argv)
 fail:
 	softee_poller_destroy(p);
 	softee_netdev_close(nd);
+	if (link_nd)
+		softee_netdev_close(link_nd);
 	return 1;
 }
