@@ -123,6 +123,24 @@ static long softee_get_stats(struct softee_session *s, void __user *u)
 	return softee_uarg_out(u, usize, &st, sizeof(st));
 }
 
+static long softee_signal_msi(struct softee_session *s, void __user *u)
+{
+	struct softee_msi m;
+	struct kvm_msi km = {};
+	u32 usize;
+	int ret;
+
+	ret = softee_uarg_in(&m, sizeof(m), sizeof(m), u, &usize);
+	if (ret)
+		return ret;
+	if (m.flags || m.__pad || m.__reserved[0] || m.__reserved[1])
+		return -EINVAL;
+	km.address_lo = m.address_lo;
+	km.address_hi = m.address_hi;
+	km.data = m.data;
+	return softee_send_msi(s->kvm, &km);
+}
+
 static long softee_session_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
@@ -145,6 +163,8 @@ static long softee_session_ioctl(struct file *file, unsigned int cmd,
 		return softee_cfg_add(s, u);
 	case SOFTEE_CFG_DEL:
 		return softee_cfg_del(s, u);
+	case SOFTEE_SIGNAL_MSI:
+		return softee_signal_msi(s, u);
 	default:
 		return -ENOTTY;
 	}
@@ -281,6 +301,7 @@ static void softee_attach_answer(struct softee_attach *a,
 {
 	a->features = SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO | SOFTEE_FEAT_NULL |
 		      SOFTEE_FEAT_STATS | SOFTEE_FEAT_TIMESTAMPS | SOFTEE_FEAT_CFG |
+		      (softee_have_send_msi() ? SOFTEE_FEAT_MSI : 0) |
 		      (IS_ERR_OR_NULL(s->dbg) ? 0 : SOFTEE_FEAT_DEBUGFS);
 	a->ring_entries = s->ring_entries;
 	a->timeout_us = s->timeout_us;

@@ -103,6 +103,8 @@ extern struct dentry *softee_debugfs_root;
 
 /* symbols.c: KVM's unexported io bus functions, found at load. */
 int softee_resolve_symbols(void);
+bool softee_have_send_msi(void);
+int softee_send_msi(struct kvm *kvm, struct kvm_msi *msi);
 int softee_io_bus_register(struct kvm *kvm, enum kvm_bus bus, gpa_t addr,
 			   int len, struct kvm_io_device *dev);
 int softee_io_bus_unregister(struct kvm *kvm, enum kvm_bus bus,

@@ -12,6 +12,8 @@
 #include "softee.h"
 
 typedef unsigned long (*kallsyms_lookup_name_t)(const char *name);
+typedef int (*send_msi_t)(struct kvm *kvm, struct kvm_msi *msi);
+static send_msi_t softee_send_msi_fn;	/* optional: SOFTEE_SIGNAL_MSI without it is EOPNOTSUPP */
 typedef int (*io_bus_register_t)(struct kvm *kvm, enum kvm_bus bus_idx,
 				 gpa_t addr, int len, struct kvm_io_device *dev);
 typedef int (*io_bus_unregister_t)(struct kvm *kvm, enum kvm_bus bus_idx,
@@ -48,11 +50,25 @@ int softee_resolve_symbols(void)
 		(io_bus_register_t)lookup("kvm_io_bus_register_dev");
 	softee_unregister_fn =
 		(io_bus_unregister_t)lookup("kvm_io_bus_unregister_dev");
+	softee_send_msi_fn = (send_msi_t)lookup("kvm_send_userspace_msi");
 	if (!softee_register_fn || !softee_unregister_fn) {
 		pr_err("softee: KVM's kvm_io_bus_register_dev/kvm_io_bus_unregister_dev not found in kallsyms; load kvm first (modprobe kvm) on a kernel with CONFIG_KALLSYMS_ALL\n");
 		return -ENOENT;
 	}
 	return 0;
+}
+
+bool softee_have_send_msi(void)
+{
+	return softee_send_msi_fn;
+}
+
+/* KVM_SIGNAL_MSI's work, for a VM whose VMM is another process. */
+int softee_send_msi(struct kvm *kvm, struct kvm_msi *msi)
+{
+	if (!softee_send_msi_fn)
+		return -EOPNOTSUPP;
+	return softee_send_msi_fn(kvm, msi);
 }
 
 /* Caller holds kvm->slots_lock. */

@@ -63,6 +63,7 @@
 #define SOFTEE_GET_STATS	_IO(SOFTEE_TYPE, 0x04)
 #define SOFTEE_CFG_ADD		_IO(SOFTEE_TYPE, 0x05)
 #define SOFTEE_CFG_DEL		_IO(SOFTEE_TYPE, 0x06)
+#define SOFTEE_SIGNAL_MSI	_IO(SOFTEE_TYPE, 0x07)
 
 /* Limits.  The kernel checks every value against them. */
 #define SOFTEE_MAX_RINGS		1024	/* rings (vCPUs) per session */
@@ -82,6 +83,7 @@
 #define SOFTEE_FEAT_DEBUGFS	(1U << 4)	/* /sys/kernel/debug/softee */
 #define SOFTEE_FEAT_TIMESTAMPS	(1U << 5)	/* SOFTEE_ATTACH_F_TIMESTAMPS */
 #define SOFTEE_FEAT_CFG		(1U << 6)	/* SOFTEE_CFG_ADD/DEL, SOFTEE_BUS_CFG */
+#define SOFTEE_FEAT_MSI		(1U << 7)	/* SOFTEE_SIGNAL_MSI */
 
 /* softee_attach.flags */
 #define SOFTEE_ATTACH_F_TIMESTAMPS (1U << 0)	/* fill entry.time_ns */
@@ -393,6 +395,38 @@ struct softee_stats {
 	struct softee_counters c;
 };
 
+/**
+ * DOC: MSIs into the guest
+ *
+ * SOFTEE_SIGNAL_MSI delivers a message-signalled interrupt to the VM, as
+ * KVM_SIGNAL_MSI does.  The poller needs it because KVM answers every VM
+ * ioctl from a process other than the VMM's with EIO: a poller that took
+ * a running QEMU's VM fd with pidfd_getfd cannot inject into it itself.
+ * Needs the VM's in-kernel irqchip (EINVAL otherwise).  Returns what
+ * KVM's injection returns: > 0 the number of vCPUs it reached, 0 when it
+ * was coalesced, or -1 with errno.
+ */
+
+/**
+ * struct softee_msi - SOFTEE_SIGNAL_MSI
+ * @size:	sizeof(struct softee_msi)
+ * @flags:	0
+ * @address_lo:	the message address, as the device wrote it (0xfeexxxxx)
+ * @address_hi:	its upper half
+ * @data:	the message data
+ * @__pad:	must be 0
+ * @__reserved: must be 0
+ */
+struct softee_msi {
+	__u32 size;
+	__u32 flags;
+	__u32 address_lo;
+	__u32 address_hi;
+	__u32 data;
+	__u32 __pad;
+	__aligned_u64 __reserved[2];
+};
+
 /* The ABI, pinned.  Both the module and user space compile these. */
 #define __SOFTEE_ASSERT(e, m) _Static_assert(e, m)
 #define __SOFTEE_OFF(t, f, o) \
@@ -477,5 +511,11 @@ __SOFTEE_OFF(softee_stats, scope, 8);
 __SOFTEE_OFF(softee_stats, index, 12);
 __SOFTEE_OFF(softee_stats, ring_flags, 16);
 __SOFTEE_OFF(softee_stats, c, 24);
+
+__SOFTEE_SIZE(softee_msi, 40);
+__SOFTEE_OFF(softee_msi, address_lo, 8);
+__SOFTEE_OFF(softee_msi, address_hi, 12);
+__SOFTEE_OFF(softee_msi, data, 16);
+__SOFTEE_OFF(softee_msi, __reserved, 24);
 
 #endif /* _UAPI_SOFTEE_H */

@@ -374,3 +374,16 @@ int softee_cfg_del(int session_fd, uint32_t id)
 	snprintf(what, sizeof(what), "SOFTEE_CFG_DEL id %u", id);
 	return softee_fail(ret, what, ret == -ENOENT ? "no config trap with that id" : NULL);
 }
+
+int __softee_signal_msi(int session_fd, uint64_t address, uint32_t data)
+{
+	struct softee_msi m = {
+		.size = sizeof(m),
+		.address_lo = (uint32_t)address,
+		.address_hi = (uint32_t)(address >> 32),
+		.data = data,
+	};
+	int ret = ioctl(session_fd, SOFTEE_SIGNAL_MSI, &m);
+
+	return ret < 0 ? -errno : ret;
+}

@@ -43,11 +43,19 @@ void pmsi_deliver(struct softee_poller *p, struct pdev *d, const struct softee_t
 			(unsigned long long)a, t->requester);
 		return;
 	}
-	if (p->cfg.vm_fd <= 0) {
+	/*
+	 * Through the module when it can: KVM refuses VM ioctls from any
+	 * process but the VMM's, and a poller attached to a running QEMU is
+	 * another process.
+	 */
+	if (p->trap && p->sess.fd > 0 && (p->sess.attach.features & SOFTEE_FEAT_MSI)) {
+		ret = __softee_signal_msi(p->sess.fd, t->addr, data);
+	} else if (p->cfg.vm_fd <= 0) {
 		PCNT(d->c.msi_errors, 1);
 		return;
+	} else {
+		ret = softee_msi_signal(p->cfg.vm_fd, t->addr, data);
 	}
-	ret = softee_msi_signal(p->cfg.vm_fd, t->addr, data);
 	if (ret > 0) {
 		PCNT(d->c.msi, 1);
 	} else if (ret == 0) {

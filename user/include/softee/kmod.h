@@ -81,6 +81,12 @@ int softee_cfg_add(int session_fd, uint32_t bdf, uint32_t flags, uint64_t ecam_b
 int __softee_cfg_del(int session_fd, uint32_t id);
 int softee_cfg_del(int session_fd, uint32_t id);
 
+/*
+ * SOFTEE_SIGNAL_MSI: an MSI into the session's VM (KVM_SIGNAL_MSI's answer:
+ * > 0 delivered, 0 coalesced), or -errno.
+ */
+int __softee_signal_msi(int session_fd, uint64_t address, uint32_t data);
+
 /* "MMIO" / "PIO" / "CFG" for a SOFTEE_BUS_*. */
 const char *softee_bus_name(uint8_t bus);
 
