@@ -38,6 +38,7 @@
 #include <softee/testdev.h>
 
 #include <softee/e2e.h>
+#include <softee/e2e_host.h>
 
 #define PE_GROUP	7
 #define PE_RAM		(64ULL << 20)
@@ -185,27 +186,6 @@ static void pe_box_destroy(struct pe_box *bx)
 
 /* ---- the exit path's glue: the VMM's side ---------------------------------------- */
 
-static int pe_exit(struct microvm_vcpu *v, struct microvm_access *a, void *opaque)
-{
-	int r = softee_poller_exit_access(opaque, microvm_vcpu_id(v), a->bus, a->is_write,
-					  a->addr, a->len, a->data);
-
-	if (r == -ENOENT && !a->is_write)
-		memset(a->data, 0xff, a->len);	/* nothing there: master abort */
-	return 0;
-}
-
-/* FNV-1a over 8-byte words: a hash of guest RAM the DMA must not touch. */
-static uint64_t pe_hash(const void *p, uint64_t len)
-{
-	const uint64_t *q = p;
-	uint64_t h = 0xcbf29ce484222325ULL, i;
-
-	for (i = 0; i < len / 8; i++)
-		h = (h ^ q[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 FIXTURE(e2e) {
 	struct softee_netdev *port[2], *fault[2], *ld[2];
 	pthread_mutex_t mu;
@@ -320,7 +300,7 @@ FIXTURE_SETUP(e2e)
 	} else {
 		ASSERT_EQ(0, softee_poller_attach_exit(self->p, 1, 0, tmo_us, &self->x));
 		ASSERT_EQ(0, microvm_add_exit_handler(self->vm, MICROVM_BUS_MMIO, PE_MMIO_BASE,
-						      PE_MMIO_LEN, pe_exit, self->x));
+						      PE_MMIO_LEN, pe_exit_access, self->x));
 	}
 	ASSERT_EQ(0, softee_poller_start(self->p));
 	ASSERT_EQ(0, softee_poller_wait_ready(self->p, 1, 10000 * MS));
@@ -332,31 +312,9 @@ FIXTURE_SETUP(e2e)
 	       (unsigned long long)self->info.msi_addr, self->info.msi_data[0]);
 
 	/* The guest's parameters and DMA buffers, in its RAM. */
-	self->prm_gpa = microvm_alloc(self->vm, sizeof(*self->prm), 64);
-	ASSERT_NE(0, self->prm_gpa);
-	self->prm = microvm_gpa2hva(self->vm, self->prm_gpa, sizeof(*self->prm));
-	self->prm->bar0 = self->info.bar[SOFTEE_TESTDEV_REG_BAR].addr;
-	self->prm->bar2 = self->info.bar[SOFTEE_TESTDEV_MEM_BAR].addr;
-	self->prm->len = variant->dma_len ? variant->dma_len : PE_DMA_LEN;
-	self->prm->buf_a = microvm_alloc(self->vm, PE_DMA_LEN, 4096);
-	self->prm->buf_b = microvm_alloc(self->vm, PE_DMA_LEN, 4096);
-	ASSERT_NE(0, self->prm->buf_a);
-	ASSERT_NE(0, self->prm->buf_b);
-	self->prm->ram_end = PE_RAM;
-	self->prm->vector = self->info.msi_data[0] & 0xff;
-	self->prm->bad_host = self->prm->bar2;
-	/* The data, and its CRCs, made here: bulk work in the guest is slow. */
-	{
-		uint64_t *a = microvm_gpa2hva(self->vm, self->prm->buf_a, PE_DMA_LEN), i;
-
-		ASSERT_NE(NULL, a);
-		for (i = 0; i < PE_DMA_LEN / 8; i++)
-			a[i] = (i + 1) * 0x9e3779b97f4a7c15ULL ^ 0x5eed;
-		self->prm->crc_a = softee_crc32(0, a, self->prm->len);
-		self->prm->crc_a_small = softee_crc32(0, a, 65536);
-		self->prm->word_a1 = a[1];
-		self->prm->word_a_last = a[self->prm->len / 8 - 1];
-	}
+	ASSERT_EQ(0, pe_params_setup(self->vm, &self->info, PE_RAM,
+				     variant->dma_len ? variant->dma_len : PE_DMA_LEN,
+				     &self->prm_gpa, &self->prm));
 }
 
 FIXTURE_TEARDOWN(e2e)
@@ -449,9 +407,9 @@ TEST_F_TIMEOUT(e2e, registers_dma_msi_and_bad_dma, 120)
 		if (r != MICROVM_UCALL_SYNC)
 			break;
 		if (uc.args[0] == PE_S_BAD_BEFORE) {
-			h0 = pe_hash(hstart, hlen);
+			h0 = pe_ram_hash(hstart, hlen);
 		} else if (uc.args[0] == PE_S_BAD_AFTER) {
-			h1 = pe_hash(hstart, hlen);
+			h1 = pe_ram_hash(hstart, hlen);
 			EXPECT_EQ(h0, h1);
 		}
 	}

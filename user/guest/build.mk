@@ -6,7 +6,7 @@ GUEST_E2E_SRCS := user/guest/e2e_guest.c
 $(call microvm_guest,$(GUEST_E2E_SRCS))
 
 USER_PROGS += $(B)/softee-guest
-$(B)/softee-guest: $(B)/user/guest/main.o $(B)/user/guest/e2e_guest.o $(B)/libsoftee_poller.a \
+$(B)/softee-guest: $(B)/user/guest/main.o $(B)/user/guest/e2e_host.o $(B)/user/guest/e2e_guest.o $(B)/libsoftee_poller.a \
 		   $(B)/libmicrovm.a $(B)/libsoftee_dpdk.a $(B)/libsoftee.a user/microvm/check-guest
 	user/microvm/check-guest $(MICROVM_GUEST_OBJ) $(B)/user/guest/e2e_guest.o && \
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(filter %.a,$^) $(DPDK_LIBS) $(URCU_LIBS) -lm $(LDLIBS)

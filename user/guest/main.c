@@ -40,6 +40,7 @@
 
 #include <microvm/microvm.h>
 #include <softee/e2e.h>
+#include <softee/e2e_host.h>
 #include <softee/endpoint.h>
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
@@ -48,7 +49,7 @@
 
 #define NAME		"softee-guest"
 #define RAM_BYTES	(64ULL << 20)
-#define DMA_MAX		(1u << 20)
+#define DMA_MAX		PE_DMA_MAX
 #define MMIO_BASE	0xc0000000ULL
 #define MMIO_LEN	0x10000000ULL
 #define MS		1000000ULL
@@ -105,7 +106,7 @@ static void usage(void)
 		"  --name NAME            in our heartbeats (softee-guest)\n"
 		"  --kmod                 trap with softee.ko (else the exit path)\n"
 		"  --timeout-us U         read completion timeout (50000)\n"
-		"  --len BYTES            test/lost: DMA bytes each way, 4096..1048576 (1048576)\n"
+		"  --len BYTES            test/lost: DMA bytes each way, 65536..1048576 (1048576)\n"
 		"  --fault SPEC           faults on our side of the link (softee_fault_parse)\n"
 		"  --seed N               fault injector seed (1)\n"
 		"  --wait-ms MS           wait this long for the device (10000)\n"
@@ -184,7 +185,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'n': o->name = optarg; break;
 		case 'k': o->kmod = true; break;
 		case 't': o->timeout_us = (uint32_t)num("--timeout-us", optarg, 100, 60000000); break;
-		case 'L': o->len = (uint32_t)num("--len", optarg, 4096, DMA_MAX); break;
+		case 'L': o->len = (uint32_t)num("--len", optarg, 65536, DMA_MAX); break;
 		case 'F': o->fault = optarg; break;
 		case 'S': o->seed = num("--seed", optarg, 0, UINT64_MAX); break;
 		case 'W': o->wait_ms = (uint32_t)num("--wait-ms", optarg, 1, 3600000); break;
@@ -217,16 +218,6 @@ static void parse(struct opts *o, int argc, char **argv)
 
 /* ---- the guest ------------------------------------------------------------------ */
 
-static int on_exit_access(struct microvm_vcpu *v, struct microvm_access *a, void *opaque)
-{
-	int r = softee_poller_exit_access(opaque, microvm_vcpu_id(v), a->bus, a->is_write,
-					  a->addr, a->len, a->data);
-
-	if (r == -ENOENT && !a->is_write)
-		memset(a->data, 0xff, a->len);	/* nothing there: master abort */
-	return 0;
-}
-
 /* Run the guest to its next SYNC or its end; a failure is printed. */
 static int run_guest(struct host *h, struct microvm_ucall *uc)
 {
@@ -252,17 +243,6 @@ static int start_prog(struct host *h, uint64_t prog)
 	h->prm->prog = prog;
 	h->prm->errors = 0;
 	return microvm_vcpu_set_entry(h->v, pe_guest_main, 1, h->prm_gpa);
-}
-
-/* FNV-1a over 8-byte words: a hash of guest RAM the DMA must not touch. */
-static uint64_t ram_hash(const void *p, uint64_t len)
-{
-	const uint64_t *q = p;
-	uint64_t h = 0xcbf29ce484222325ULL, i;
-
-	for (i = 0; i < len / 8; i++)
-		h = (h ^ q[i]) * 0x100000001b3ULL;
-	return h;
 }
 
 static void print_counters(struct host *h)
@@ -310,9 +290,9 @@ static int prog_test(struct host *h)
 		if (r != MICROVM_UCALL_SYNC)
 			break;
 		if (uc.args[0] == PE_S_BAD_BEFORE)
-			h0 = ram_hash(hstart, hlen);
+			h0 = pe_ram_hash(hstart, hlen);
 		else if (uc.args[0] == PE_S_BAD_AFTER)
-			h1 = ram_hash(hstart, hlen);
+			h1 = pe_ram_hash(hstart, hlen);
 	}
 	if (r != MICROVM_UCALL_DONE)
 		return 1;
@@ -490,7 +470,6 @@ static int setup(struct host *h, struct softee_netdev *nd)
 		.cpl_timeout_ns = (uint64_t)o->timeout_us * 1000,
 		.ctl_path = o->ctl, .quiet = o->quiet,
 	};
-	uint64_t *a, i;
 	int r;
 
 	if (o->idle_us >= 0) {
@@ -526,7 +505,7 @@ static int setup(struct host *h, struct softee_netdev *nd)
 		r = softee_poller_attach_exit(h->p, 1, 0, o->timeout_us, &h->x);
 		if (!r)
 			r = microvm_add_exit_handler(h->vm, MICROVM_BUS_MMIO, MMIO_BASE, MMIO_LEN,
-						     on_exit_access, h->x);
+						     pe_exit_access, h->x);
 		if (r) {
 			fprintf(stderr, NAME ": the exit path: %s\n", strerror(-r));
 			return r;
@@ -558,28 +537,7 @@ static int setup(struct host *h, struct softee_netdev *nd)
 	}
 
 	/* The guest's parameters and DMA buffers in its RAM; the data and CRCs made here. */
-	h->prm_gpa = microvm_alloc(h->vm, sizeof(*h->prm), 64);
-	h->prm = microvm_gpa2hva(h->vm, h->prm_gpa, sizeof(*h->prm));
-	if (!h->prm)
-		return -ENOMEM;
-	h->prm->bar0 = h->info.bar[SOFTEE_TESTDEV_REG_BAR].addr;
-	h->prm->bar2 = h->info.bar[SOFTEE_TESTDEV_MEM_BAR].addr;
-	h->prm->len = o->len;
-	h->prm->buf_a = microvm_alloc(h->vm, DMA_MAX, 4096);
-	h->prm->buf_b = microvm_alloc(h->vm, DMA_MAX, 4096);
-	a = microvm_gpa2hva(h->vm, h->prm->buf_a, DMA_MAX);
-	if (!a || !h->prm->buf_b)
-		return -ENOMEM;
-	h->prm->ram_end = RAM_BYTES;
-	h->prm->vector = h->info.msi_data[0] & 0xff;
-	h->prm->bad_host = h->prm->bar2;
-	for (i = 0; i < DMA_MAX / 8; i++)
-		a[i] = (i + 1) * 0x9e3779b97f4a7c15ULL ^ 0x5eed;
-	h->prm->crc_a = softee_crc32(0, a, o->len);
-	h->prm->crc_a_small = softee_crc32(0, a, 65536);
-	h->prm->word_a1 = a[1];
-	h->prm->word_a_last = a[o->len / 8 - 1];
-	return 0;
+	return pe_params_setup(h->vm, &h->info, RAM_BYTES, o->len, &h->prm_gpa, &h->prm);
 }
 
 /*

@@ -28,7 +28,8 @@ $(B)/softee-poller: $(B)/user/poller/main.o $(B)/libsoftee_poller.a $(B)/libsoft
 # micro-VM guest and the box library for the end-to-end one.
 # (Its guest, user/guest/e2e_guest.c, is compiled as guest code by user/guest/build.mk.)
 $(B)/selftests/poller_e2e_test: LDLIBS += $(URCU_LIBS)
-$(B)/selftests/poller_e2e_test: $(B)/selftests/poller_e2e_test.o $(B)/user/guest/e2e_guest.o \
+$(B)/selftests/poller_e2e_test: $(B)/selftests/poller_e2e_test.o $(B)/user/guest/e2e_host.o \
+		$(B)/user/guest/e2e_guest.o \
 		$(B)/libsoftee_poller.a $(B)/libmicrovm.a $(B)/libsoftee.a user/microvm/check-guest
 	$(call microvm_link,$(B)/user/guest/e2e_guest.o)
 
