@@ -366,6 +366,42 @@ TEST_F(seg, lost_within_k_periods_and_back)
 	EXPECT_EQ(30, self->n[1].rx_tlps);
 }
 
+/*
+ * A peer whose heartbeats stop while its session's frames keep coming is
+ * not lost: the box's clock is frozen (no heartbeat falls due) while it
+ * still receives the host's data and acks every 8 frames; after 1 s (more
+ * than 3 periods of 100 ms) the host still has it up.  Once the box is
+ * silent altogether it is lost within 3 periods.
+ */
+TEST_F(seg, frames_keep_a_peer_alive)
+{
+	struct softee_peer *box;
+	uint64_t frozen, end, silent;
+
+	run(self, 50 * MS);
+	box = peer_of(self, 0, 1);
+	ASSERT_NE(NULL, box);
+	frozen = self->now;
+	end = self->now + 1000 * MS;
+	while (self->now < end) {
+		ASSERT_LT(0, send_mwr(self, 0, 1, 8));
+		softee_transport_poll(self->n[0].t, self->now);
+		softee_transport_poll(self->n[1].t, frozen);	/* no heartbeat is due */
+		softee_transport_poll(self->n[0].t, self->now);
+		self->now += 100000;
+	}
+	EXPECT_EQ(SOFTEE_PEER_UP, box->live->state);
+	EXPECT_EQ(0, self->n[0].downs);
+	EXPECT_LT(frozen + 900 * MS, box->live->last_seen_ns);	/* refreshed by its acks */
+	/* Silent: lost within 3 periods of the last frame. */
+	silent = self->now;
+	self->n[1].running = false;
+	run(self, 400 * MS);
+	EXPECT_EQ(SOFTEE_PEER_DOWN, box->live->state);
+	EXPECT_EQ(1, self->n[0].downs);
+	EXPECT_GE(silent + 300 * MS + 1 * MS, self->n[0].down_at);
+}
+
 TEST_F(seg, group_change_ends_session)
 {
 	struct softee_peer *box;
