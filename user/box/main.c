@@ -456,7 +456,7 @@ int main(int argc, char **argv)
 		say(SOFTEE_LOG_ERR, "%s", err);
 		goto out;
 	}
-	wait_mode = !strcmp(nd->ops->name, "socket");
+	wait_mode = nd->blocking_rx;
 	fault = nd;
 	if (o.fault) {
 		struct softee_fault_cfg fc = { .seed = o.seed ^ 0xb0c5 };

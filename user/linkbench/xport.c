@@ -529,7 +529,7 @@ int lb_xport(const struct lb_opts *o)
 	ret = lb_open(o, &x->nd);
 	if (ret)
 		goto out_free;
-	x->wait_mode = !strcmp(x->nd->ops->name, "socket");
+	x->wait_mode = x->nd->blocking_rx;
 	x->fault = x->nd;
 	if (o->loss_ppm || o->fault) {
 		struct softee_fault_cfg fc = {

@@ -357,6 +357,7 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 		goto err_close;
 	}
 	nd->mtu = (uint32_t)ifr.ifr_mtu;
+	nd->blocking_rx = true;
 	if (nd->mtu + ETH_HLEN + VLAN_HLEN > SOFTEE_NETDEV_MAX_FRAME)
 		nd->mtu = SOFTEE_NETDEV_MAX_FRAME - ETH_HLEN - VLAN_HLEN;
 

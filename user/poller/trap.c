@@ -225,8 +225,7 @@ int softee_poller_attach_exit(struct softee_poller *p, uint32_t nr_vcpus, uint32
 	x->wait = (struct softee_wait)SOFTEE_WAIT_INIT(SOFTEE_WAIT_SLEEP);
 	x->wait.sleep_max_ns = 20000;
 	/* ... and before any of that, runs the poller's loop itself (ppoller_help). */
-	if (p->cfg.vcpu_polls > 0 ||
-	    (!p->cfg.vcpu_polls && strcmp(p->cfg.nd->ops->name, "socket"))) {
+	if (p->cfg.vcpu_polls > 0 || (!p->cfg.vcpu_polls && !p->cfg.nd->blocking_rx)) {
 		x->wait.help = ppoller_help;
 		x->wait.help_done = ppoller_help_done;
 		x->wait.help_arg = p;

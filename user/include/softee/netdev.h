@@ -61,6 +61,12 @@ struct softee_netdev {
 	const struct softee_netdev_ops *ops;
 	uint8_t mac[SOFTEE_ETH_ALEN];	/* this end's address */
 	uint32_t mtu;			/* largest payload after the EtherType */
+	/*
+	 * rx_burst with a timeout sleeps in the kernel until a frame comes
+	 * (the socket backend; wrappers copy it from what they wrap): its
+	 * owner may wait in it rather than poll.
+	 */
+	bool blocking_rx;
 	struct softee_netdev_stats stats;
 	void *priv;			/* the backend's */
 };

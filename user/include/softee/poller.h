@@ -97,8 +97,9 @@ struct softee_poller_cfg {
 	struct softee_wait idle;	/* how the data thread waits when idle (sleep, 200 us cap) */
 	/*
 	 * The exit path: may a vCPU run the data loop itself while its read
-	 * is out (run to completion)?  0: on a poll-mode link, not on the
-	 * socket backend; 1: always; -1: never.  On a poll-mode link it takes
+	 * is out (run to completion)?  0: on a poll-mode link, not on one
+	 * whose receive blocks in the kernel (nd->blocking_rx: the socket
+	 * backend); 1: always; -1: never.  On a poll-mode link it takes
 	 * the hand-off to the data thread off every read's round trip; on the
 	 * socket backend it was measured to halve DMA throughput.
 	 */
