@@ -101,6 +101,7 @@ static struct softee_netdev *lockdev(struct softee_netdev *inner, pthread_mutex_
 	l->nd.ops = &ld_ops;
 	l->nd.priv = l;
 	l->nd.mtu = inner->mtu;
+	l->nd.blocking_rx = inner->blocking_rx;
 	memcpy(l->nd.mac, inner->mac, SOFTEE_ETH_ALEN);
 	return &l->nd;
 }
@@ -350,21 +351,11 @@ FIXTURE_TEARDOWN(e2e)
 static int pe_run(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self,
 		  struct microvm_ucall *uc)
 {
-	int r;
+	int r = pe_run_guest(self->v, uc, stderr);
 
-	for (;;) {
-		r = microvm_vcpu_run(self->v, uc);
-		if (r == MICROVM_UCALL_PRINT) {
-			microvm_ucall_print(self->v, uc, "guest: ", stderr);
-			continue;
-		}
-		if (r != MICROVM_UCALL_SYNC && r != MICROVM_UCALL_DONE) {
-			if (r > 0)
-				microvm_ucall_print(self->v, uc, "guest: ", stderr);
-			TH_LOG("the guest stopped: %d", r);
-		}
-		return r;
-	}
+	if (r != MICROVM_UCALL_SYNC && r != MICROVM_UCALL_DONE)
+		TH_LOG("the guest stopped: %d", r);
+	return r;
 }
 
 static void pe_counters(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self)

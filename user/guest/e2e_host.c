@@ -17,6 +17,22 @@ int pe_exit_access(struct microvm_vcpu *v, struct microvm_access *a, void *opaqu
 	return 0;
 }
 
+int pe_run_guest(struct microvm_vcpu *v, struct microvm_ucall *uc, FILE *out)
+{
+	int r;
+
+	for (;;) {
+		r = microvm_vcpu_run(v, uc);
+		if (r == MICROVM_UCALL_PRINT) {
+			microvm_ucall_print(v, uc, "guest: ", out);
+			continue;
+		}
+		if (r > 0 && r != MICROVM_UCALL_SYNC && r != MICROVM_UCALL_DONE)
+			microvm_ucall_print(v, uc, "guest: ", out);
+		return r;
+	}
+}
+
 uint64_t pe_ram_hash(const void *p, uint64_t len)
 {
 	const uint64_t *q = p;

@@ -221,21 +221,11 @@ static void parse(struct opts *o, int argc, char **argv)
 /* Run the guest to its next SYNC or its end; a failure is printed. */
 static int run_guest(struct host *h, struct microvm_ucall *uc)
 {
-	int r;
+	int r = pe_run_guest(h->v, uc, stdout);
 
-	for (;;) {
-		r = microvm_vcpu_run(h->v, uc);
-		if (r == MICROVM_UCALL_PRINT) {
-			microvm_ucall_print(h->v, uc, "guest: ", stdout);
-			continue;
-		}
-		if (r != MICROVM_UCALL_SYNC && r != MICROVM_UCALL_DONE) {
-			if (r > 0)
-				microvm_ucall_print(h->v, uc, "guest: ", stdout);
-			printf("FAIL: the guest stopped (%d)\n", r);
-		}
-		return r;
-	}
+	if (r != MICROVM_UCALL_SYNC && r != MICROVM_UCALL_DONE)
+		printf("FAIL: the guest stopped (%d)\n", r);
+	return r;
 }
 
 static int start_prog(struct host *h, uint64_t prog)

@@ -7,6 +7,7 @@
 #define _SOFTEE_E2E_HOST_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <microvm/microvm.h>
 #include <softee/e2e.h>
@@ -21,6 +22,13 @@
  * all ones (a master abort).
  */
 int pe_exit_access(struct microvm_vcpu *v, struct microvm_access *a, void *opaque);
+
+/*
+ * Run the guest to its next SYNC or its end, its prints (and a failed
+ * assertion's report) to out with a "guest: " prefix.  The ucall kind
+ * (MICROVM_UCALL_SYNC, _DONE, another: it stopped), or -errno.
+ */
+int pe_run_guest(struct microvm_vcpu *v, struct microvm_ucall *uc, FILE *out);
 
 /* FNV-1a over 8-byte words: a hash of guest RAM that DMA must not touch. */
 uint64_t pe_ram_hash(const void *p, uint64_t len);
