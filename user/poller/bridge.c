@@ -194,6 +194,18 @@ static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
  * there (lost, or not ready), reads see all ones: an empty slot.  Returns
  * entries used, 0: retry later.
  */
+/* No device to ask (down, or its box gone): an empty slot's answer.  One entry used. */
+static uint32_t cfg_unanswered(struct pdev *d, struct softee_ring_entry *e, uint8_t op)
+{
+	if (op == SOFTEE_OP_READ) {
+		PCNT(d->c.fail_fast, 1);
+		ring_fail_read(e, ENOTCONN);
+	} else {
+		PCNT(d->c.write_drops, 1);
+	}
+	return 1;
+}
+
 static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
 {
 	struct softee_ring *r = &p->rings[ri];
@@ -217,15 +229,8 @@ static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
 		return 1;
 	}
 	b = &p->box[d->box];
-	if (d->state != SOFTEE_PDEV_READY || !b->up) {
-		if (op == SOFTEE_OP_READ) {
-			PCNT(d->c.fail_fast, 1);
-			ring_fail_read(e, ENOTCONN);
-		} else {
-			PCNT(d->c.write_drops, 1);
-		}
-		return 1;
-	}
+	if (d->state != SOFTEE_PDEV_READY || !b->up)
+		return cfg_unanswered(d, e, op);
 	tag = ptag_alloc(b, p->now + p->cfg.cpl_timeout_ns);
 	if (tag < 0)
 		return 0;
@@ -258,13 +263,7 @@ static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
 	}
 	if (ret) {
 		ptag_free(b, (uint8_t)tag);
-		if (op == SOFTEE_OP_READ) {
-			PCNT(d->c.fail_fast, 1);
-			ring_fail_read(e, ENOTCONN);
-		} else {
-			PCNT(d->c.write_drops, 1);
-		}
-		return 1;
+		return cfg_unanswered(d, e, op);
 	}
 	if (op == SOFTEE_OP_READ) {
 		PCNT(d->c.cfg_reads, 1);

@@ -82,6 +82,12 @@ uint64_t softee_window_alloc(uint64_t *next, uint64_t end, uint64_t size)
 	return a;
 }
 
+/* The device at devfn dn of the box, if the scan found one there and it is still in play. */
+static struct pdev *found_dev(struct softee_poller *p, const struct pbox *b, uint32_t dn)
+{
+	return b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ? &p->dev[b->dev_of[dn]] : NULL;
+}
+
 /* ---- the request queue ----------------------------------------------------- */
 
 static void cfgq_push(struct pbox *b, const struct pcfgq *q)
@@ -244,8 +250,7 @@ static void phase_slot(struct softee_poller *p, struct pbox *b)
 
 	b->phase = PBOX_PROGRAM;
 	for (dn = 0; dn < 32; dn++) {
-		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
-				 &p->dev[b->dev_of[dn]] : NULL;
+		struct pdev *d = found_dev(p, b, dn);
 
 		if (!d)
 			continue;
@@ -297,8 +302,7 @@ static void phase_slot_finish(struct softee_poller *p, struct pbox *b)
 
 	b->phase = PBOX_DONE;
 	for (dn = 0; dn < 32; dn++) {
-		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
-				 &p->dev[b->dev_of[dn]] : NULL;
+		struct pdev *d = found_dev(p, b, dn);
 
 		if (!d)
 			continue;
@@ -446,8 +450,7 @@ static void phase_size(struct softee_poller *p, struct pbox *b)
 	(void)p;
 	b->phase = PBOX_SIZE;
 	for (dn = 0; dn < 32; dn++) {
-		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
-				 &p->dev[b->dev_of[dn]] : NULL;
+		struct pdev *d = found_dev(p, b, dn);
 
 		if (!d)
 			continue;
@@ -595,8 +598,7 @@ static void phase_program(struct softee_poller *p, struct pbox *b)
 
 	b->phase = PBOX_PROGRAM;
 	for (dn = 0; dn < 32; dn++) {
-		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
-				 &p->dev[b->dev_of[dn]] : NULL;
+		struct pdev *d = found_dev(p, b, dn);
 		bool io = false, mem = false;
 
 		if (!d)
@@ -641,8 +643,7 @@ static void phase_finish(struct softee_poller *p, struct pbox *b)
 
 	b->phase = PBOX_DONE;
 	for (dn = 0; dn < 32; dn++) {
-		struct pdev *d = b->dev_of[dn] >= 0 && (b->found & (1u << dn)) ?
-				 &p->dev[b->dev_of[dn]] : NULL;
+		struct pdev *d = found_dev(p, b, dn);
 
 		if (!d)
 			continue;
