@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();				/* not canonical */
 	if (t.kind == SOFTEE_TLP_MRD || t.kind == SOFTEE_TLP_MWR) {
 		softee_tlp_range(&t, &addr, &len);
-		if (len > 4u * t.len_dw || (len && (addr < t.addr || addr + len > t.addr + 4u * t.len_dw)))
+		/* (as offsets into the TLP's DWs: a request may end exactly at 2^64) */
+		if (len > 4u * t.len_dw || (len && (addr < t.addr || addr - t.addr > 4u * t.len_dw - len)))
 			abort();
 	}
 	if (t.kind == SOFTEE_TLP_MRD) {
