@@ -99,6 +99,11 @@ usage_err "box set-group N out of range" --box /tmp/x.sock box set-group 65536
 usage_err "box set-group N not a number" --box /tmp/x.sock box set-group -1
 usage_err "box command with two boxes" --box /tmp/x.sock --box /tmp/y.sock box status
 usage_err "poller unknown command" poller restart
+usage_err "attach without --pid" attach --slot 00:10.0 --link socket:lo
+usage_err "attach --slot not BB:DD.F" attach --pid 1 --slot 00:20.0 --link socket:lo
+usage_err "attach --eal-arg with a socket link" attach --pid 1 --slot 00:10.0 --link socket:lo --eal-arg -l
+usage_err "attach dpdk link without --eal-arg" attach --pid 1 --slot 00:10.0 --link dpdk:net_null0
+usage_err "attach --eal-arg --" attach --pid 1 --slot 00:10.0 --link dpdk:net_null0 --eal-arg --
 
 nosock=/tmp/softeectl-nothing-$$.sock
 err=$("$CTL" --poller "$nosock" devices 2>&1 >/dev/null); rc=$?

@@ -6,6 +6,7 @@
  *   softeectl attach --pid PID --slot BB:DD.F --link SPEC [--group N]
  *                    [--ecam BASE | --no-ecam] [--machine q35|pc]
  *                    [--timeout-us U] [--wait-ms MS] [--poller-arg ARG]...
+ *                    [--eal-arg ARG]...
  *   softeectl detach --pid PID [--wait-ms MS]
  *
  * attach starts a softee-poller for that VMM (softee.ko, the VM fd taken
@@ -13,7 +14,8 @@
  * socket at /run/softee/poller-PID.sock, its log at .log and its pid at
  * .pid, and waits until the box's device sits in the slot: start QEMU
  * with -S and resume it after this, so that the firmware's first scan
- * sees the device.  detach stops that poller: the module drops the slot's
+ * sees the device.  A dpdk: link needs the EAL's arguments (--eal-arg, one
+ * word each; they go before the poller's "--").  detach stops that poller: the module drops the slot's
  * config trap and the slot reads empty again.
  */
 #include <errno.h>
@@ -140,16 +142,18 @@ int ctl_attach(int argc, char **argv)
 		{ "timeout-us", required_argument, NULL, 't' },
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "poller-arg", required_argument, NULL, 'a' },
+		{ "eal-arg", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *slot = NULL, *link = NULL, *machine = "q35", *extra[MAX_EXTRA];
+	const char *eal[MAX_EXTRA];
 	char sock[128], log[128], pidf[128], bin[PATH_MAX], ecam[32] = "0xb0000000";
 	char group[16] = "1", tmo[16] = "1000000", pidarg[16], ram[32], *answer = NULL;
-	unsigned int bus, dev, fn, nextra = 0;
+	unsigned int bus, dev, fn, nextra = 0, neal = 0;
 	unsigned long long wait_ms = 20000;
 	bool no_ecam = false, ecam_set = false;
 	int pid = 0, c, child, fd;
-	const char *args[48];
+	const char *args[64];
 	uint64_t end;
 	char ch;
 	size_t n = 0, len;
@@ -189,6 +193,13 @@ int ctl_attach(int argc, char **argv)
 				bad("attach", "--poller-arg: at most %d", MAX_EXTRA);
 			extra[nextra++] = optarg;
 			break;
+		case 'A':
+			if (neal == MAX_EXTRA)
+				bad("attach", "--eal-arg: at most %d", MAX_EXTRA);
+			if (!strcmp(optarg, "--"))
+				bad("attach", "--eal-arg '--': the poller's options follow the EAL's by themselves");
+			eal[neal++] = optarg;
+			break;
 		case ':': bad("attach", "%s wants a value", argv[optind - 1]);
 		default: bad("attach", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -201,6 +212,11 @@ int ctl_attach(int argc, char **argv)
 		bad("attach", "no --slot: where the guest sees the device (an empty one, e.g. 00:10.0)");
 	if (!link)
 		bad("attach", "no --link: the link to the box (socket:IFNAME or dpdk:DEVARGS)");
+	if (neal && strncmp(link, "dpdk:", 5))
+		bad("attach", "--eal-arg goes with a dpdk: link, not '%s'", link);
+	if (!neal && !strncmp(link, "dpdk:", 5))
+		bad("attach", "--link %s needs the EAL's arguments: --eal-arg ARG for each "
+		    "(e.g. --eal-arg -l --eal-arg 0 --eal-arg --no-huge)", link);
 	if (no_ecam && ecam_set)
 		bad("attach", "--ecam and --no-ecam: give one");
 	if (!strcmp(machine, "pc") && !ecam_set)
@@ -220,6 +236,11 @@ int ctl_attach(int argc, char **argv)
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	snprintf(ram, sizeof(ram), "auto:%s", machine);
 	args[n++] = bin;
+	if (neal) {
+		for (unsigned int k = 0; k < neal; k++)
+			args[n++] = eal[k];
+		args[n++] = "--";
+	}
 	args[n++] = "--link"; args[n++] = link;
 	args[n++] = "--group"; args[n++] = group;
 	args[n++] = "--kmod";
