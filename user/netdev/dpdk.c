@@ -44,6 +44,7 @@
 #include <rte_mempool.h>
 
 #include <softee/netdev_open.h>
+#include <softee/netdev_split.h>
 
 #define DPDK_BURST		32
 #define DPDK_DESC_DEFAULT	1024
@@ -100,6 +101,8 @@ int softee_dpdk_eal_init(int argc, char **argv)
 		return rte_errno ? -rte_errno : -EINVAL;
 	eal_ready = true;
 	softee_netdev_register("dpdk", softee_dpdk_open, softee_dpdk_rx_missed);
+	/* A split wrapper may now run its loops on the EAL's worker lcores. */
+	softee_split_set_lcore_ops(&softee_dpdk_lcore_ops);
 	return ret;
 }
 
