@@ -44,6 +44,7 @@
 #include <softee/endpoint.h>
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
+#include <softee/netdev_split.h>
 #include <softee/poller.h>
 #include <softee/testdev.h>
 
@@ -74,6 +75,8 @@ struct opts {
 	bool pacing;
 	int idle_us;
 	bool quiet;
+	bool split;			/* --layout split */
+	struct softee_split_conf split_conf;
 	const char *prog;
 };
 
@@ -87,6 +90,7 @@ struct host {
 	struct pe_params *prm;
 	uint64_t prm_gpa;
 	double tsc_hz;
+	struct softee_netdev *split;	/* --layout split: the wrapper */
 };
 
 static volatile sig_atomic_t quit;
@@ -120,6 +124,8 @@ static void usage(void)
 		"  --label NAME           bench: the link's name in the bench lines (the link)\n"
 		"  --idle-us U            the poller's longest sleep when idle (200; 0: spin)\n"
 		"  --pacing               keep the rate control's pacing on (see Documentation/guest.rst)\n"
+		"  --layout rtc|split[:TXCPU,RXCPU]  the poller runs to completion (rtc), or its\n"
+		"                         link's TX and RX run on threads (lcores) of their own\n"
 		"  -q, --quiet            no poller log lines\n");
 	exit(2);
 }
@@ -172,6 +178,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "label", required_argument, NULL, 'b' },
 		{ "pacing", no_argument, NULL, 'P' },
 		{ "idle-us", required_argument, NULL, 'I' },
+		{ "layout", required_argument, NULL, 'Y' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -200,6 +207,13 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'b': o->label = optarg; break;
 		case 'P': o->pacing = true; break;
 		case 'I': o->idle_us = (int)num("--idle-us", optarg, 0, 1000000); break;
+		case 'Y': {
+			char e[128];
+
+			if (softee_split_parse(optarg, &o->split, &o->split_conf, e, sizeof(e)))
+				die_usage("--layout %s", e);
+			break;
+		}
 		case 'q': o->quiet = true; break;
 		default: usage();
 		}
@@ -252,6 +266,18 @@ static void print_counters(struct host *h)
 	       (unsigned long long)c->dma_rejected, (unsigned long long)c->msi,
 	       (unsigned long long)c->cpl_timeouts, (unsigned long long)c->fail_fast,
 	       (unsigned long long)in.s.retrans);
+	if (h->split) {
+		struct softee_split_stats ss;
+
+		softee_split_get_stats(h->split, &ss);
+		printf("counters: split: TX queued %llu, queue full %llu, partial bursts %llu, errors %llu, dropped %llu, sleeps %llu; RX queued %llu, queue full %llu, errors %llu, dropped %llu, sleeps %llu\n",
+		       (unsigned long long)ss.tx_queued, (unsigned long long)ss.tx_queue_full,
+		       (unsigned long long)ss.tx_partial, (unsigned long long)ss.tx_errors,
+		       (unsigned long long)ss.tx_dropped, (unsigned long long)ss.tx_sleeps,
+		       (unsigned long long)ss.rx_queued, (unsigned long long)ss.rx_queue_full,
+		       (unsigned long long)ss.rx_errors, (unsigned long long)ss.rx_dropped,
+		       (unsigned long long)ss.rx_sleeps);
+	}
 }
 
 #define CHECK(cond, ...) do {						\
@@ -590,6 +616,28 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, NAME ": %s\n", err);
 		return 1;
+	}
+	/*
+	 * --layout split: the wrapper goes right on the link (it owns it from
+	 * here) and any fault injector above it, still below the transport:
+	 * the injector must not be called from the TX and RX threads at once.
+	 */
+	if (o.split) {
+		struct softee_netdev *snd;
+		struct softee_split_stats ss;
+
+		ret = softee_netdev_split(link, &o.split_conf, &snd, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, NAME ": --layout: %s\n", err);
+			softee_netdev_close(link);
+			return 1;
+		}
+		link = snd;
+		h.split = snd;
+		softee_split_get_stats(link, &ss);
+		printf("softee-guest: split layout: TX on %s %d, RX on %s %d (-1: floats)\n",
+		       ss.tx_lcore ? "lcore" : "CPU", ss.tx_cpu - 1,
+		       ss.rx_lcore ? "lcore" : "CPU", ss.rx_cpu - 1);
 	}
 	nd = link;
 	if (o.fault) {

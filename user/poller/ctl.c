@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <softee/netdev_split.h>
+
 #include "poller_int.h"
 
 #define CTL_CLIENTS	8
@@ -88,6 +90,8 @@ static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 	unsigned int n = softee_poller_nr_devs(p), i, ready = 0;
 	struct softee_poller_dev_info *in = malloc(sizeof(*in));
 	char mac[24], name[SOFTEE_HB_NAME_LEN + 1];
+	/* The data thread's link: its own TX and RX threads, or run to completion. */
+	const char *layout = softee_netdev_is_split(p->cfg.nd) ? "split" : "rtc";
 	uint64_t ram;
 
 	/* MAC and name are fixed once the transport exists: no lock needed. */
@@ -104,10 +108,10 @@ static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 	if (json) {
 		sb_printf(s, "{\"mac\":\"%s\",\"name\":\"", mac);
 		sb_jstr(s, name);
-		sb_printf(s, "\",\"group\":%u,\"trap\":\"%s\",\"rings\":%u,\"devices\":%u,\"ready\":%u,"
+		sb_printf(s, "\",\"group\":%u,\"trap\":\"%s\",\"layout\":\"%s\",\"rings\":%u,\"devices\":%u,\"ready\":%u,"
 			  "\"boxes_up\":%llu,\"boxes_down\":%llu,\"guest_ram\":%llu,\"mmio_window\":[%llu,%llu],"
 			  "\"max_payload\":%u,\"cpl_timeout_ns\":%llu,\"running\":%s}",
-			  p->cfg.group, p->trap ? p->trap->name : "none", p->nr_rings,
+			  p->cfg.group, p->trap ? p->trap->name : "none", layout, p->nr_rings,
 			  n, ready, (unsigned long long)st.boxes_up, (unsigned long long)st.boxes_down,
 			  (unsigned long long)ram, (unsigned long long)p->cfg.mmio_base,
 			  (unsigned long long)p->cfg.mmio_len, p->max_payload,
@@ -116,8 +120,8 @@ static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 		return;
 	}
 	sb_printf(s, "mac %s  name %s\n", mac, name);
-	sb_printf(s, "group %u  trap %s  rings %u  devices %u (%u ready)  guest RAM %llu MiB\n",
-		  p->cfg.group, p->trap ? p->trap->name : "none", p->nr_rings, n,
+	sb_printf(s, "group %u  trap %s  layout %s  rings %u  devices %u (%u ready)  guest RAM %llu MiB\n",
+		  p->cfg.group, p->trap ? p->trap->name : "none", layout, p->nr_rings, n,
 		  ready, (unsigned long long)(ram >> 20));
 	sb_printf(s, "mmio window 0x%llx+0x%llx  max payload %u  completion timeout %llu us  %s\n",
 		  (unsigned long long)p->cfg.mmio_base, (unsigned long long)p->cfg.mmio_len,
