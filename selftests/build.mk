@@ -7,6 +7,7 @@ SELFTESTS := \
 	transport_liveness_test \
 	transport_ratectl_test \
 	transport_api_test \
+	netdev_split_test \
 	box_testdev_test \
 	box_daemon_test \
 	box_nvme_test \
