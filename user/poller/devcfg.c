@@ -177,11 +177,21 @@ static void cfgq_pump(struct softee_poller *p, struct pbox *b)
 static void dev_state(struct softee_poller *p, struct pdev *d, enum softee_poller_dev_state s);
 
 /*
- * The BARs the guest's command register enables, at the addresses it wrote
- * (sizes and types as the poller found them).  A BAR still holding the
- * sizing pattern, at 0, or wrapping is not trapped.
+ * The BARs to trap: those the guest's command register enables, at the
+ * addresses it wrote (sizes and types as the poller found them); a BAR
+ * still holding the sizing pattern, at 0, or wrapping is not trapped.
+ *
+ * A BAR that was trapped stays where it was while its decode is off:
+ * the guest sizes BARs (and the kernel's PCI core does, at every boot)
+ * with decode off and then restores both, and the driver touches the BAR
+ * right after; trapping anew after each restore would be asynchronous
+ * (REGION_ADD waits for the VM's SRCU readers, on the sync thread), and
+ * the driver's first accesses would go past it to the VMM's unassigned
+ * memory: lost doorbells, admin queues at 0, MSI-X entries never
+ * written.  The box answers a BAR with decode off with Unsupported
+ * Request, so the guest still reads all ones there, as on a real bus.
  */
-static void slot_decode(const struct pdev *d, struct softee_bar *eff)
+static void slot_decode(struct pdev *d, struct softee_bar *eff)
 {
 	uint16_t cmd = (uint16_t)softee_cfg_read(d->cfg, SOFTEE_PCI_COMMAND, 2);
 	uint32_t i;
@@ -203,8 +213,11 @@ static void slot_decode(const struct pdev *d, struct softee_bar *eff)
 		if (on && a && a != mask && a + hw->size > a) {
 			eff[i] = *hw;
 			eff[i].addr = a;
+		} else if (!on && d->slot_req[i].size) {
+			eff[i] = d->slot_req[i];
 		}
 	}
+	memcpy(d->slot_req, eff, sizeof(d->slot_req));
 }
 
 static void track_done(struct softee_poller *p, struct pdev *d, uint32_t off, bool ok,

@@ -148,6 +148,8 @@ struct pdev {
 	bool cfg_trapped;			/* (D) its slot is a module config trap */
 	uint32_t cfg_id;			/* (D) ... with this id */
 	uint32_t track_left;			/* (D) read-backs of command and BARs to come */
+	/* (D) slot mode: the BARs last asked to be trapped (slot_decode) */
+	struct softee_bar slot_req[SOFTEE_PCI_NR_BARS];
 	struct softee_poller_counters c;	/* (D) written, others read relaxed */
 	struct softee_poller_dev_info pub;	/* (L) what readers get */
 	uint64_t log_ts;			/* rate limit of its log lines */
