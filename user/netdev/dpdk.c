@@ -45,6 +45,7 @@
 
 #include <softee/netdev_open.h>
 #include <softee/netdev_split.h>
+#include "netdev_err.h"
 
 #define DPDK_BURST		32
 #define DPDK_DESC_DEFAULT	1024
@@ -68,16 +69,6 @@ struct dpdk_priv {
 static bool eal_ready;
 static bool port_taken[RTE_MAX_ETHPORTS];
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A PMD's -1 is "failed, see my log", not EPERM. */
 static const char *dpdk_strerror(int ret)
@@ -320,7 +311,7 @@ static int dpdk_find_port(const char *args, uint16_t *port, bool *probed, char *
 		unsigned long v = strtoul(args + 5, &end, 0);
 
 		if (end == args + 5 || *end || v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)v)) {
-			seterr(err, errlen, "dpdk: '%s': no such port (the EAL has %u)", args,
+			netdev_seterr(err, errlen, "dpdk: '%s': no such port (the EAL has %u)", args,
 			       rte_eth_dev_count_avail());
 			return -ENODEV;
 		}
@@ -328,14 +319,14 @@ static int dpdk_find_port(const char *args, uint16_t *port, bool *probed, char *
 		return 0;
 	}
 	if (len == 0 || len >= sizeof(name)) {
-		seterr(err, errlen, "dpdk: bad device name in '%s'", args);
+		netdev_seterr(err, errlen, "dpdk: bad device name in '%s'", args);
 		return -EINVAL;
 	}
 	memcpy(name, args, len);
 	name[len] = '\0';
 	if (!rte_eth_dev_get_port_by_name(name, port)) {
 		if (comma) {
-			seterr(err, errlen, "dpdk: '%s' exists already (port %u): give its name alone, or another name",
+			netdev_seterr(err, errlen, "dpdk: '%s' exists already (port %u): give its name alone, or another name",
 			       name, *port);
 			return -EEXIST;
 		}
@@ -343,13 +334,13 @@ static int dpdk_find_port(const char *args, uint16_t *port, bool *probed, char *
 	}
 	ret = rte_dev_probe(args);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_dev_probe(\"%s\"): err=%d (%s)%s", args, ret, dpdk_strerror(ret),
+		netdev_seterr(err, errlen, "dpdk: rte_dev_probe(\"%s\"): err=%d (%s)%s", args, ret, dpdk_strerror(ret),
 		       strncmp(name, "net_", 4) ? "; a vdev's name starts with its driver, e.g. net_af_packet0" : "");
 		return ret < 0 ? ret : -EIO;
 	}
 	*probed = true;
 	if (rte_eth_dev_get_port_by_name(name, port)) {
-		seterr(err, errlen, "dpdk: '%s' probed but has no ethdev port named '%s'", args, name);
+		netdev_seterr(err, errlen, "dpdk: '%s' probed but has no ethdev port named '%s'", args, name);
 		return -ENODEV;
 	}
 	return 0;
@@ -380,14 +371,14 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	int ret, socket;
 
 	if (!eal_ready) {
-		seterr(err, errlen, "dpdk: '%s': softee_dpdk_eal_init() has not run", args);
+		netdev_seterr(err, errlen, "dpdk: '%s': softee_dpdk_eal_init() has not run", args);
 		return -ENODEV;
 	}
 	ret = dpdk_find_port(args, &port, &probed, err, errlen);
 	if (ret)
 		return ret;
 	if (port_taken[port]) {
-		seterr(err, errlen, "dpdk: '%s': port %u is open already", args, port);
+		netdev_seterr(err, errlen, "dpdk: '%s': port %u is open already", args, port);
 		return -EBUSY;
 	}
 	nd = calloc(1, sizeof(*nd));
@@ -397,7 +388,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 		free(p);
 		if (probed)
 			dpdk_unprobe(port);
-		seterr(err, errlen, "dpdk: '%s': out of memory", args);
+		netdev_seterr(err, errlen, "dpdk: '%s': out of memory", args);
 		return -ENOMEM;
 	}
 	p->port = port;
@@ -406,7 +397,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 
 	ret = rte_eth_dev_info_get(port, &info);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_dev_info_get: err=%d, port=%u", ret, port);
+		netdev_seterr(err, errlen, "dpdk: rte_eth_dev_info_get: err=%d, port=%u", ret, port);
 		goto err_release;
 	}
 	p->dev = info.device;
@@ -416,7 +407,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 		if (c.mtu < info.min_mtu || c.mtu > info.max_mtu ||
 		    c.mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN > SOFTEE_NETDEV_MAX_FRAME) {
 			ret = -EINVAL;
-			seterr(err, errlen, "dpdk: MTU %u out of the port's range %u..%u: port=%u (%s)",
+			netdev_seterr(err, errlen, "dpdk: MTU %u out of the port's range %u..%u: port=%u (%s)",
 			       c.mtu, info.min_mtu, info.max_mtu, port, args);
 			goto err_release;
 		}
@@ -424,7 +415,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	}
 	ret = rte_eth_dev_configure(port, 1, 1, &port_conf);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_dev_configure: err=%d (%s), port=%u (%s)",
+		netdev_seterr(err, errlen, "dpdk: rte_eth_dev_configure: err=%d (%s), port=%u (%s)",
 		       ret, dpdk_strerror(ret), port, args);
 		goto err_release;
 	}
@@ -432,7 +423,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	nb_txd = c.tx_desc ? c.tx_desc : DPDK_DESC_DEFAULT;
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_dev_adjust_nb_rx_tx_desc: err=%d, port=%u", ret, port);
+		netdev_seterr(err, errlen, "dpdk: rte_eth_dev_adjust_nb_rx_tx_desc: err=%d, port=%u", ret, port);
 		goto err_release;
 	}
 	if (rte_eth_dev_get_mtu(port, &mtu))
@@ -454,26 +445,26 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 					(uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
 	if (!p->mp) {
 		ret = -rte_errno;
-		seterr(err, errlen, "dpdk: rte_pktmbuf_pool_create(%u mbufs of %u bytes): err=%d (%s), port=%u%s",
+		netdev_seterr(err, errlen, "dpdk: rte_pktmbuf_pool_create(%u mbufs of %u bytes): err=%d (%s), port=%u%s",
 		       nb_mbufs, room + RTE_PKTMBUF_HEADROOM, ret, rte_strerror(rte_errno), port,
 		       rte_errno == ENOMEM ? " (give the EAL more memory: -m MB)" : "");
 		goto err_release;
 	}
 	ret = rte_eth_rx_queue_setup(port, 0, nb_rxd, (unsigned int)socket, NULL, p->mp);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_rx_queue_setup(%u descriptors): err=%d, port=%u",
+		netdev_seterr(err, errlen, "dpdk: rte_eth_rx_queue_setup(%u descriptors): err=%d, port=%u",
 		       nb_rxd, ret, port);
 		goto err_release;
 	}
 	ret = rte_eth_tx_queue_setup(port, 0, nb_txd, (unsigned int)socket, NULL);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_tx_queue_setup(%u descriptors): err=%d, port=%u",
+		netdev_seterr(err, errlen, "dpdk: rte_eth_tx_queue_setup(%u descriptors): err=%d, port=%u",
 		       nb_txd, ret, port);
 		goto err_release;
 	}
 	ret = rte_eth_dev_start(port);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_dev_start: err=%d (%s), port=%u (%s)%s",
+		netdev_seterr(err, errlen, "dpdk: rte_eth_dev_start: err=%d (%s), port=%u (%s)%s",
 		       ret, dpdk_strerror(ret), port, args,
 		       strstr(args, "role=client") ? "; is the memif server listening on that socket?" : "");
 		goto err_release;
@@ -481,7 +472,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	link_wait = c.link_wait_ms ? c.link_wait_ms : DPDK_LINK_WAIT_MS;
 	ret = rte_eth_promiscuous_enable(port);
 	if (ret && ret != -ENOTSUP) {
-		seterr(err, errlen, "dpdk: rte_eth_promiscuous_enable: err=%d, port=%u", ret, port);
+		netdev_seterr(err, errlen, "dpdk: rte_eth_promiscuous_enable: err=%d, port=%u", ret, port);
 		goto err_stop;
 	}
 
@@ -495,7 +486,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 			break;	/* the PMD cannot say: assume up */
 		if (waited >= link_wait) {
 			ret = -ETIMEDOUT;
-			seterr(err, errlen, "dpdk: link of port %u (%s) still down after %u ms%s",
+			netdev_seterr(err, errlen, "dpdk: link of port %u (%s) still down after %u ms%s",
 			       port, args, waited,
 			       strstr(args, "memif") ? " (is the memif peer running, on the same socket?)" : "");
 			goto err_stop;
@@ -505,7 +496,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 
 	ret = rte_eth_macaddr_get(port, &mac);
 	if (ret) {
-		seterr(err, errlen, "dpdk: rte_eth_macaddr_get: err=%d, port=%u", ret, port);
+		netdev_seterr(err, errlen, "dpdk: rte_eth_macaddr_get: err=%d, port=%u", ret, port);
 		goto err_stop;
 	}
 	memcpy(nd->mac, mac.addr_bytes, SOFTEE_ETH_ALEN);

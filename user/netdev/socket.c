@@ -31,6 +31,7 @@
 #include <linux/if_packet.h>
 
 #include <softee/netdev_open.h>
+#include "netdev_err.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING	23
@@ -50,16 +51,6 @@ struct socket_priv {
 	uint8_t buf[VLAN_HLEN + SOFTEE_NETDEV_MAX_FRAME + 64];
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int socket_tx_burst(struct softee_netdev *nd, const struct softee_txframe *f,
 			   unsigned int n)
@@ -246,7 +237,7 @@ static int socket_parse(const char *args, char *ifname, struct softee_netdev_con
 	size_t len = comma ? (size_t)(comma - args) : strlen(args);
 
 	if (len == 0 || len >= IF_NAMESIZE) {
-		seterr(err, errlen, "socket: bad interface name '%.*s' (want socket:IFNAME[,proto=0xNNNN][,buf=BYTES])",
+		netdev_seterr(err, errlen, "socket: bad interface name '%.*s' (want socket:IFNAME[,proto=0xNNNN][,buf=BYTES])",
 		       (int)len, args);
 		return -EINVAL;
 	}
@@ -273,7 +264,7 @@ static int socket_parse(const char *args, char *ifname, struct softee_netdev_con
 		}
 		continue;
 bad:
-		seterr(err, errlen, "socket: %s: bad option '%.*s' (known: proto=0xNNNN (>= 0x600), buf=BYTES)",
+		netdev_seterr(err, errlen, "socket: %s: bad option '%.*s' (known: proto=0xNNNN (>= 0x600), buf=BYTES)",
 		       ifname, (int)(comma ? (size_t)(comma - opt) : strlen(opt)), opt);
 		return -EINVAL;
 	}
@@ -307,7 +298,7 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 	p = calloc(1, sizeof(*p));
 	if (!nd || !p) {
 		ret = -ENOMEM;
-		seterr(err, errlen, "socket: %s: out of memory", ifname);
+		netdev_seterr(err, errlen, "socket: %s: out of memory", ifname);
 		goto err_free;
 	}
 	p->fd = -1;
@@ -315,7 +306,7 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 	p->ifindex = (int)if_nametoindex(ifname);
 	if (!p->ifindex) {
 		ret = -errno;
-		seterr(err, errlen, "socket: no interface '%s' in this network namespace: %s",
+		netdev_seterr(err, errlen, "socket: no interface '%s' in this network namespace: %s",
 		       ifname, strerror(errno));
 		goto err_free;
 	}
@@ -323,7 +314,7 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 	p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s: socket(AF_PACKET, SOCK_RAW): %s%s", ifname,
+		netdev_seterr(err, errlen, "socket: %s: socket(AF_PACKET, SOCK_RAW): %s%s", ifname,
 		       strerror(errno), errno == EPERM ? " (needs CAP_NET_RAW)" : "");
 		goto err_free;
 	}
@@ -331,29 +322,29 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (ioctl(p->fd, SIOCGIFFLAGS, &ifr)) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s: SIOCGIFFLAGS: %s", ifname, strerror(errno));
+		netdev_seterr(err, errlen, "socket: %s: SIOCGIFFLAGS: %s", ifname, strerror(errno));
 		goto err_close;
 	}
 	if (!(ifr.ifr_flags & IFF_UP)) {
 		ret = -ENETDOWN;
-		seterr(err, errlen, "socket: %s is down (ip link set %s up)", ifname, ifname);
+		netdev_seterr(err, errlen, "socket: %s is down (ip link set %s up)", ifname, ifname);
 		goto err_close;
 	}
 	if (ioctl(p->fd, SIOCGIFHWADDR, &ifr)) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s: SIOCGIFHWADDR: %s", ifname, strerror(errno));
+		netdev_seterr(err, errlen, "socket: %s: SIOCGIFHWADDR: %s", ifname, strerror(errno));
 		goto err_close;
 	}
 	if (ifr.ifr_hwaddr.sa_family != 1 /* ARPHRD_ETHER */) {
 		ret = -EPROTONOSUPPORT;
-		seterr(err, errlen, "socket: %s is not an Ethernet interface (hardware type %u)",
+		netdev_seterr(err, errlen, "socket: %s is not an Ethernet interface (hardware type %u)",
 		       ifname, ifr.ifr_hwaddr.sa_family);
 		goto err_close;
 	}
 	memcpy(nd->mac, ifr.ifr_hwaddr.sa_data, SOFTEE_ETH_ALEN);
 	if (ioctl(p->fd, SIOCGIFMTU, &ifr)) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s: SIOCGIFMTU: %s", ifname, strerror(errno));
+		netdev_seterr(err, errlen, "socket: %s: SIOCGIFMTU: %s", ifname, strerror(errno));
 		goto err_close;
 	}
 	nd->mtu = (uint32_t)ifr.ifr_mtu;
@@ -365,7 +356,7 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 	    (!c.ethertype &&
 	     setsockopt(p->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s: setsockopt(SOL_PACKET): %s", ifname, strerror(errno));
+		netdev_seterr(err, errlen, "socket: %s: setsockopt(SOL_PACKET): %s", ifname, strerror(errno));
 		goto err_close;
 	}
 	socket_set_buf(p->fd, SO_RCVBUFFORCE, SO_RCVBUF, c.sock_buf ? c.sock_buf : SOCKET_BUF_DEFAULT);
@@ -376,7 +367,7 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 	sll.sll_ifindex = p->ifindex;
 	if (bind(p->fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s: bind(ifindex %d): %s", ifname, p->ifindex,
+		netdev_seterr(err, errlen, "socket: %s: bind(ifindex %d): %s", ifname, p->ifindex,
 		       strerror(errno));
 		goto err_close;
 	}

@@ -31,6 +31,7 @@
 
 #include <softee/barrier.h>
 #include <softee/netdev_split.h>
+#include "netdev_err.h"
 
 #define SPLIT_CACHELINE		64
 #define SPLIT_CPU_MAX		1024
@@ -93,16 +94,6 @@ void softee_split_set_lcore_ops(const struct softee_split_lcore_ops *ops)
 	softee_store_release(&lcore_ops, ops);
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A counter with one writer: that writer adds, anyone reads. */
 static inline void cnt_add(uint64_t *c, uint64_t v)
@@ -427,7 +418,7 @@ static int start_loop(struct split *s, int which, char *err, size_t errlen)
 	}
 	ret = pthread_attr_init(&attr);
 	if (ret) {
-		seterr(err, errlen, "split: %s thread: pthread_attr_init: %s", name, strerror(ret));
+		netdev_seterr(err, errlen, "split: %s thread: pthread_attr_init: %s", name, strerror(ret));
 		return -ret;
 	}
 	if (cpu > 0) {
@@ -439,10 +430,10 @@ static int start_loop(struct split *s, int which, char *err, size_t errlen)
 	pthread_attr_destroy(&attr);
 	if (ret) {
 		if (cpu > 0)
-			seterr(err, errlen, "split: %s thread on CPU %d: %s%s", name, cpu - 1, strerror(ret),
+			netdev_seterr(err, errlen, "split: %s thread on CPU %d: %s%s", name, cpu - 1, strerror(ret),
 			       ret == EINVAL ? " (no such CPU, or not ours to use)" : "");
 		else
-			seterr(err, errlen, "split: %s thread: %s", name, strerror(ret));
+			netdev_seterr(err, errlen, "split: %s thread: %s", name, strerror(ret));
 		return -ret;
 	}
 	s->thr[which].started = true;
@@ -500,7 +491,7 @@ int softee_netdev_split(struct softee_netdev *inner, const struct softee_split_c
 	if (err && errlen)
 		err[0] = '\0';
 	if (!inner || !out) {
-		seterr(err, errlen, "split: no link to wrap");
+		netdev_seterr(err, errlen, "split: no link to wrap");
 		return -EINVAL;
 	}
 	if (!c.queue_frames)
@@ -518,32 +509,32 @@ int softee_netdev_split(struct softee_netdev *inner, const struct softee_split_c
 		c.rx_cpu = 0;
 	if (c.queue_frames < 2 || c.queue_frames > SPLIT_QUEUE_MAX ||
 	    (c.queue_frames & (c.queue_frames - 1))) {
-		seterr(err, errlen, "split: queue_frames %u: a power of two, 2..%u", c.queue_frames,
+		netdev_seterr(err, errlen, "split: queue_frames %u: a power of two, 2..%u", c.queue_frames,
 		       SPLIT_QUEUE_MAX);
 		return -EINVAL;
 	}
 	if (c.burst > SPLIT_BURST_MAX) {
-		seterr(err, errlen, "split: burst %u: at most %u", c.burst, SPLIT_BURST_MAX);
+		netdev_seterr(err, errlen, "split: burst %u: at most %u", c.burst, SPLIT_BURST_MAX);
 		return -EINVAL;
 	}
 	if (c.tx_cpu > SPLIT_CPU_MAX || c.rx_cpu > SPLIT_CPU_MAX) {
-		seterr(err, errlen, "split: CPU numbers go up to %d", SPLIT_CPU_MAX - 1);
+		netdev_seterr(err, errlen, "split: CPU numbers go up to %d", SPLIT_CPU_MAX - 1);
 		return -EINVAL;
 	}
 	if (c.idle.help) {
-		seterr(err, errlen, "split: the idle wait takes no help function");
+		netdev_seterr(err, errlen, "split: the idle wait takes no help function");
 		return -EINVAL;
 	}
 	s = aligned_alloc(SPLIT_CACHELINE, sizeof(*s));
 	if (!s) {
-		seterr(err, errlen, "split: out of memory");
+		netdev_seterr(err, errlen, "split: out of memory");
 		return -ENOMEM;
 	}
 	memset(s, 0, sizeof(*s));
 	s->inner = inner;
 	s->conf = c;
 	if (q_init(&s->txq, c.queue_frames) || q_init(&s->rxq, c.queue_frames)) {
-		seterr(err, errlen, "split: out of memory for 2 x %u slots of %zu bytes", c.queue_frames,
+		netdev_seterr(err, errlen, "split: out of memory for 2 x %u slots of %zu bytes", c.queue_frames,
 		       sizeof(struct split_slot));
 		split_free(s);
 		return -ENOMEM;
@@ -633,17 +624,17 @@ int softee_split_parse(const char *s, bool *split, struct softee_split_conf *con
 		return 0;
 	}
 	if (strncmp(s, "split:", 6)) {
-		seterr(err, errlen, "'%s': want %s", s, want);
+		netdev_seterr(err, errlen, "'%s': want %s", s, want);
 		return -EINVAL;
 	}
 	tx = parse_cpu(s + 6, &end);
 	if (tx < 0 || *end != ',') {
-		seterr(err, errlen, "'%s': want %s (CPU numbers 0..%d)", s, want, SPLIT_CPU_MAX - 1);
+		netdev_seterr(err, errlen, "'%s': want %s (CPU numbers 0..%d)", s, want, SPLIT_CPU_MAX - 1);
 		return -EINVAL;
 	}
 	rx = parse_cpu(end + 1, &end);
 	if (rx < 0 || *end) {
-		seterr(err, errlen, "'%s': want %s (CPU numbers 0..%d)", s, want, SPLIT_CPU_MAX - 1);
+		netdev_seterr(err, errlen, "'%s': want %s (CPU numbers 0..%d)", s, want, SPLIT_CPU_MAX - 1);
 		return -EINVAL;
 	}
 	*split = true;
