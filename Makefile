@@ -3,7 +3,7 @@
 #   make            module, user programs and selftests
 #   make demo       install what is missing, build, run the demo
 #   make check      install what is missing, build, run every test
-#   make check-nested  the nested QEMU/NVMe tests (multi-threaded TCG: not in check)
+#   make check-nested  only the nested QEMU/NVMe tests (a part of check)
 #   make bench-trap the trap-path benchmark (in the test VM)
 #   make bench-transport  the transport over socket and DPDK backends
 #   make bench-e2e        a guest's reads and DMA through a box, per link
@@ -117,12 +117,12 @@ demo: deps
 	$(MAKE) all
 	selftests/demo
 
-# The nested-guest tests (an unmodified QEMU/KVM guest using a remote NVMe
-# controller): a boot of the test VM with multi-threaded TCG, which QEMU
-# 7.2 now and then hangs, so not part of check (selftests/tests-nested.list).
+# Only the nested-guest tests of check (an unmodified QEMU/KVM guest using
+# a remote NVMe controller; their own boot of the test VM, multi-threaded
+# TCG).
 check-nested: deps
 	$(MAKE) all
-	SOFTEE_TESTS_LIST=selftests/tests-nested.list selftests/run-checks
+	selftests/run-checks --where vm-nested
 
 # Every test again, user space built with ASan and UBSan.
 check-san: deps

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # nvme_qemu.sh - a remote NVMe SSD for an unmodified QEMU guest.  Runs in the
-# test VM with softee.ko loaded, multi-threaded TCG (selftests/tests-nested.list,
-# make check-nested).
+# test VM with softee.ko loaded, multi-threaded TCG (vm-nested in
+# selftests/tests.list; make check-nested runs only those).
 #
 # A softee-box with the NVMe endpoint (a file) in one network namespace;
 # Debian's QEMU/KVM booting Debian's kernel (an L2 guest, selftests/vm/l2-run)
@@ -31,6 +31,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 # shellcheck source=selftests/lib/segment.sh
 . selftests/lib/segment.sh
+# shellcheck source=selftests/lib/nested.sh
+. selftests/lib/nested.sh
 
 bdir=${SOFTEE_BUILD_DIR:-build}
 BOX=$bdir/softee-box
@@ -50,6 +52,7 @@ for f in "$BOX" "$CTL" "$bdir/softee-poller"; do
 	[ -x "$f" ] || { echo "1..0 # SKIP $f is not built (make user)"; exit 4; }
 done
 seg_check || { echo "1..0 # SKIP $SEG_WHY"; exit 4; }
+nested_pin
 
 dir=$(mktemp -d /tmp/softee-nvme.XXXXXX)
 cleanup() {
@@ -84,7 +87,7 @@ box_start() {
 	local log=$1
 	shift
 	seg_run box "$log" "$BOX" --dev "socket:${SEG_IF[box]}" --group 7 \
-		--endpoint "nvme,file=$DISK" --ctl "$dir/box.sock" --log-level info --hb-miss 30 "$@"
+		--endpoint "nvme,file=$DISK" --ctl "$dir/box.sock" --log-level info --hb-miss 100 "$@"
 	BOXPID=$SEG_LAST
 	seg_wait_line "$log" 'ready: group' 20 "$BOXPID"
 }
@@ -97,10 +100,10 @@ l2() {
 	[ $# -gt 0 ] && shift
 	largs=("$@")
 	attach="ip netns exec ${SEG_NS[host]} $CTL attach --pid \$L2_QEMU_PID --slot 00:10.0"
-	# A loaded test VM starves the daemons now and then: 3 s of heartbeats.
-	attach+=" --link socket:${SEG_IF[host]} --group 7 --wait-ms 60000 --poller-arg --hb-miss=30"
+	# 10 s of heartbeats: the box, the poller and L2 share one CPU (nested_pin).
+	attach+=" --link socket:${SEG_IF[host]} --group 7 --wait-ms 60000 --poller-arg --hb-miss=100"
 	for a in "${pargs[@]}"; do attach+=" $a"; done
-	L2_BOOT_TIMEOUT=300 "$L2RUN" --timeout 900 --on-paused "$attach" "${largs[@]}" --cmd "$cmd" \
+	L2_BOOT_TIMEOUT=300 "$L2RUN" --timeout 900 --cpus 1 --on-paused "$attach" "${largs[@]}" --cmd "$cmd" \
 		> "$dir/$name.log" 2>&1
 	local st=$?
 	cp /run/softee/poller-*.log "$dir/$name.poller.log" 2>/dev/null
