@@ -126,7 +126,7 @@ static void usage(void)
 		"  --mtu N              bytes after the EtherType (the link's)\n"
 		"  --vlan               tag frames with VID = group\n"
 		"  --tags N             DMA reads in flight, 1..256 (64)\n"
-		"  --cpl-timeout-ms N   DMA read completion timeout (50)\n"
+		"  --cpl-timeout-ms N   DMA read completion timeout (1000)\n"
 		"  --rcb 64|128         read completion boundary (64)\n"
 		"  --fault SPEC         drop=PPM,dup=PPM,reorder=PPM,corrupt=PPM,delay=PPM,delay_us=A-B\n"
 		"  --seed N             fault injector and ISN seed\n"
