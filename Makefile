@@ -7,6 +7,7 @@
 #   make bench-trap the trap-path benchmark (in the test VM)
 #   make bench-transport  the transport over socket and DPDK backends
 #   make bench-e2e        a guest's reads and DMA through a box, per link
+#   make bench-nvme       fio in a nested guest on the remote NVMe SSD, per link
 #
 # Everything user space builds goes to build/; the module is built by Kbuild
 # in place (kmod/*.o) and copied to build/softee.ko.
@@ -147,9 +148,15 @@ bench-e2e: deps
 	$(MAKE) all
 	selftests/bench/e2e-bench
 
+# fio in a nested QEMU/KVM guest on the remote NVMe controller, per link,
+# and on NVMe/TCP (in the test VM); a PNG chart in build/bench/nvme.png.
+bench-nvme: deps
+	$(MAKE) all
+	selftests/bench/nvme-bench
+
 clean:
 	rm -rf $(B)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-.PHONY: all user module selftests deps check demo clean bench-trap bench-transport bench-e2e fuzz \
+.PHONY: all user module selftests deps check demo clean bench-trap bench-transport bench-e2e bench-nvme fuzz \
 	check-san check-nested
