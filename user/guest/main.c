@@ -324,10 +324,20 @@ static int prog_test(struct host *h)
 		      microvm_gpa2hva(h->vm, p->buf_b, p->len), p->len),
 	      "DMA device->host %llu bytes: CRC 0x%08llx, the guest's buffers equal",
 	      (unsigned long long)p->len, (unsigned long long)p->crc_to_host);
-	CHECK(p->irqs >= 2 && in.c.msi >= 2 && !in.c.msi_errors,
+	/*
+	 * One interrupt per MSI.  Through softee.ko the guest runs nested in
+	 * the TCG test VM, whose SVM emulation has delivered one MSI twice
+	 * (selftests/vm/README.md, "Nested guests"): there, more is a note.
+	 */
+	CHECK(p->irqs >= 2 && in.c.msi >= 2 && !in.c.msi_errors &&
+	      (p->irqs == in.c.msi || (h->o->kmod && p->irqs > in.c.msi)),
 	      "MSI: %llu interrupts taken by the guest's handler (vector 0x%llx), %llu injected",
 	      (unsigned long long)p->irqs, (unsigned long long)p->vector,
 	      (unsigned long long)in.c.msi);
+	if (p->irqs != in.c.msi)
+		printf("note: the guest took %llu interrupts for %llu MSIs%s\n",
+		       (unsigned long long)p->irqs, (unsigned long long)in.c.msi,
+		       h->o->kmod ? " (nested in the TCG test VM: not counted as a failure)" : "");
 	CHECK(h0 == h1 && in.c.dma_rejected >= 4,
 	      "DMA outside guest RAM: %llu requests rejected, the RAM hash %s",
 	      (unsigned long long)in.c.dma_rejected, h0 == h1 ? "unchanged" : "CHANGED");
