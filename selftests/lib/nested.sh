@@ -25,7 +25,6 @@ nested_pin() {
 	cpu=$((n - 1))
 	NESTED_CPU=0
 	if [ "$cpu" -ge 1 ] && taskset -pc "$cpu" $$ >/dev/null 2>&1; then
-		# shellcheck disable=SC2034 # NESTED_CPU is for the sourcing script
 		NESTED_CPU=$cpu
 		echo "nested: the box, the poller and L2's QEMU run on CPU $cpu of $n" >&2
 	fi
