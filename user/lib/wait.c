@@ -86,7 +86,9 @@ bool softee_waiter_step(struct softee_waiter *w)
 	if (cfg->mode == SOFTEE_WAIT_SPIN || w->iter <= cfg->spins) {
 		if (softee_waiter_expired(w, false))
 			return false;
-		softee_cpu_relax();
+		/* See SOFTEE_WAIT_PAUSE_EVERY. */
+		if (!(w->iter % SOFTEE_WAIT_PAUSE_EVERY))
+			softee_cpu_relax();
 		return true;
 	}
 	/* Past the spins every step costs a system call anyway. */

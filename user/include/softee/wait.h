@@ -49,6 +49,15 @@ struct softee_wait {
 #define SOFTEE_WAIT_SLEEP_MIN_NS	1000		/* 1 us */
 #define SOFTEE_WAIT_SLEEP_MAX_NS	1000000		/* 1 ms */
 #define SOFTEE_WAIT_CLOCK_EVERY		128
+/*
+ * A spinning waiter looks this many times per pause instruction.  A pause
+ * costs up to ~140 cycles on recent Intel cores, which only delays seeing
+ * the other side; under QEMU's TCG, where the test VM runs, each pause
+ * leaves the translated code and takes QEMU's global lock, and a consumer
+ * pausing at every look slowed the vCPU it served by a fifth
+ * (user/trap/README.md, "Spinning under TCG").
+ */
+#define SOFTEE_WAIT_PAUSE_EVERY		1024
 #define SOFTEE_WAIT_FOREVER		UINT64_MAX
 
 /* The defaults for a mode. */
