@@ -399,6 +399,8 @@ TEST(builder_limits)
 TEST(crc32c_vectors)
 {
 	static const char check[] = "123456789";
+	static const uint32_t lens[] = { 191, 192, 193, 199, 200, 383, 384, 767, 768, 769,
+					 959, 960, 1500, 1514, 2303, 2304, 4000 };
 	uint8_t buf[4096];
 	struct softee_prng r;
 	uint32_t i, a, b, n, off;
@@ -421,6 +423,16 @@ TEST(crc32c_vectors)
 		a = softee_crc32c(0, buf + off, n);
 		b = softee_crc32c_sw(0, buf + off, n);
 		ASSERT_EQ(a, b);
+	}
+	/* Around the three-chain block sizes (3 x 64, 3 x 256), from any start. */
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (off = 0; off < 9; off++) {
+			uint32_t init = softee_prng_next(&r);
+
+			a = softee_crc32c(init, buf + off, lens[i]);
+			b = softee_crc32c_sw(init, buf + off, lens[i]);
+			ASSERT_EQ(a, b) TH_LOG("length %u offset %u", lens[i], off);
+		}
 	}
 }
 
