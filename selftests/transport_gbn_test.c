@@ -161,6 +161,60 @@ TEST(fast_retransmit)
 	EXPECT_EQ(12, g.stats.dupacks);
 }
 
+/*
+ * The tail probe: frames in flight and two round trips without a send or
+ * an ack (the acks were lost, or a loss and its NAK) send the newest frame
+ * again, once, long before the timeout; a send or an ack re-arms it.
+ */
+TEST(tail_probe)
+{
+	struct softee_gbn_cfg c = { .window = 8, .rto_min_ns = 100000, .probe_min_ns = 1000 };
+	struct softee_gbn g;
+	uint32_t seq;
+
+	ASSERT_EQ(0, softee_gbn_init(&g, &c, 50));
+	send_n(&g, 8, 0);
+	/* no RTT sample yet: no probe, only the timeout */
+	EXPECT_EQ(SOFTEE_GBN_NEVER, g.probe_deadline);
+	softee_gbn_rtt_sample(&g, 5000);
+	EXPECT_EQ(2, softee_gbn_on_ack(&g, 52, SOFTEE_GBN_NAK_NONE, 5000));
+	EXPECT_EQ(105000u, g.rto_deadline);
+	EXPECT_EQ(15000u, softee_gbn_next_deadline(&g));	/* 2 srtt after the ack */
+	EXPECT_EQ(0, softee_gbn_timers(&g, 14999));
+	EXPECT_EQ(SOFTEE_GBN_T_PROBE, softee_gbn_timers(&g, 15000));
+	EXPECT_EQ(1, g.stats.probes);
+	EXPECT_FALSE(softee_gbn_next_tx(&g, &seq));	/* the caller sends high - 1 itself */
+	EXPECT_EQ(58u, g.high);
+	EXPECT_EQ(0, softee_gbn_timers(&g, 16000));		/* once */
+	EXPECT_EQ(105000u, softee_gbn_next_deadline(&g));
+	/* a send re-arms it */
+	send_n(&g, 1, 20000);
+	EXPECT_EQ(30000u, g.probe_deadline);
+	/* its answer, an ack of everything: nothing in flight, nothing armed */
+	EXPECT_EQ(7, softee_gbn_on_ack(&g, 59, SOFTEE_GBN_NAK_NONE, 21000));
+	EXPECT_EQ(SOFTEE_GBN_NEVER, g.probe_deadline);
+	EXPECT_EQ(SOFTEE_GBN_NEVER, softee_gbn_next_deadline(&g));
+	/* a probe due after the timeout is not armed: the timeout goes back */
+	for (int i = 0; i < 40; i++)
+		softee_gbn_rtt_sample(&g, 80000);	/* 2 srtt ~ 160 us, rto 100 us */
+	send_n(&g, 2, 30000);
+	EXPECT_EQ(SOFTEE_GBN_NEVER, g.probe_deadline);
+	EXPECT_EQ(130000u, softee_gbn_next_deadline(&g));
+	EXPECT_EQ(0, softee_gbn_timers(&g, 129999));
+	EXPECT_EQ(SOFTEE_GBN_T_RTO, softee_gbn_timers(&g, 130000));
+	EXPECT_EQ(1, g.stats.probes);
+
+	/* probe_min_ns SOFTEE_GBN_NEVER: no probes at all */
+	c.probe_min_ns = SOFTEE_GBN_NEVER;
+	ASSERT_EQ(0, softee_gbn_init(&g, &c, 50));
+	send_n(&g, 8, 0);
+	softee_gbn_rtt_sample(&g, 5000);
+	EXPECT_EQ(2, softee_gbn_on_ack(&g, 52, SOFTEE_GBN_NAK_NONE, 5000));
+	EXPECT_EQ(0, softee_gbn_timers(&g, 50000));
+	EXPECT_EQ(SOFTEE_GBN_T_RTO, softee_gbn_timers(&g, 105000));
+	EXPECT_EQ(0, g.stats.probes);
+}
+
 TEST(receiver_in_order_only)
 {
 	struct softee_gbn_cfg c = { .ack_every = 2, .ack_delay_ns = 50 };

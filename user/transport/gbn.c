@@ -21,6 +21,7 @@ int softee_gbn_init(struct softee_gbn *g, const struct softee_gbn_cfg *cfg, uint
 	c.rto_init_ns = DEF(c.rto_init_ns, SOFTEE_GBN_DEF_RTO_INIT_NS);
 	c.rto_min_ns = DEF(c.rto_min_ns, SOFTEE_GBN_DEF_RTO_MIN_NS);
 	c.rto_max_ns = DEF(c.rto_max_ns, SOFTEE_GBN_DEF_RTO_MAX_NS);
+	c.probe_min_ns = DEF(c.probe_min_ns, SOFTEE_GBN_DEF_PROBE_MIN_NS);
 	c.seq_bits = DEF(c.seq_bits, 32);
 	if (c.seq_bits < 4 || c.seq_bits > 32 || c.rto_min_ns > c.rto_max_ns)
 		return -EINVAL;
@@ -50,6 +51,7 @@ void softee_gbn_reset_tx(struct softee_gbn *g, uint32_t isn)
 	g->rttvar_ns = 0;
 	g->rto_ns = g->cfg.rto_init_ns;
 	g->rto_deadline = SOFTEE_GBN_NEVER;
+	g->probe_deadline = SOFTEE_GBN_NEVER;
 }
 
 void softee_gbn_reset_rx(struct softee_gbn *g)
@@ -84,6 +86,23 @@ uint8_t softee_gbn_tx_flags(const struct softee_gbn *g, uint32_t seq)
 	return (seq == g->isn && !g->acked_any) ? SOFTEE_FRAME_F_SYN : 0;
 }
 
+/*
+ * Arm the tail probe two smoothed round trips from now (RFC 8985's PTO),
+ * when that comes before the timeout; disarm it with nothing in flight.
+ */
+static void arm_probe(struct softee_gbn *g, uint64_t now_ns)
+{
+	uint64_t pto = 2 * g->srtt_ns;
+
+	g->probe_deadline = SOFTEE_GBN_NEVER;
+	if (g->una == g->high || !g->srtt_ns || g->cfg.probe_min_ns == SOFTEE_GBN_NEVER)
+		return;
+	if (pto < g->cfg.probe_min_ns)
+		pto = g->cfg.probe_min_ns;
+	if (now_ns + pto < g->rto_deadline)
+		g->probe_deadline = now_ns + pto;
+}
+
 void softee_gbn_sent(struct softee_gbn *g, uint32_t seq, uint64_t now_ns)
 {
 	if (seq != g->tx)
@@ -97,6 +116,7 @@ void softee_gbn_sent(struct softee_gbn *g, uint32_t seq, uint64_t now_ns)
 	g->tx = (g->tx + 1) & g->mask;
 	if (g->rto_deadline == SOFTEE_GBN_NEVER)
 		g->rto_deadline = now_ns + g->rto_ns;
+	arm_probe(g, now_ns);
 }
 
 /* RFC 6298's timeout from srtt and rttvar, within [rto_min, rto_max]. */
@@ -177,6 +197,7 @@ int softee_gbn_on_ack(struct softee_gbn *g, uint32_t ack, enum softee_gbn_nak na
 	g->retries = 0;
 	g->rto_ns = computed_rto(g);
 	g->rto_deadline = g->una == g->high ? SOFTEE_GBN_NEVER : now_ns + g->rto_ns;
+	arm_probe(g, now_ns);
 	g->stats.acks_rx++;
 	g->stats.acked += freed;
 	return freed;
@@ -197,9 +218,17 @@ unsigned int softee_gbn_timers(struct softee_gbn *g, uint64_t now_ns)
 			g->rto_ns = g->rto_ns * 2 > g->cfg.rto_max_ns ? g->cfg.rto_max_ns : g->rto_ns * 2;
 			g->rto_deadline = now_ns + g->rto_ns;
 			g->stats.timeouts++;
+			g->probe_deadline = SOFTEE_GBN_NEVER;
 			ret |= SOFTEE_GBN_T_RTO;
 			if (g->cfg.max_retries && g->retries >= g->cfg.max_retries)
 				ret |= SOFTEE_GBN_T_BROKEN;
+		}
+	}
+	if (now_ns >= g->probe_deadline) {
+		g->probe_deadline = SOFTEE_GBN_NEVER;
+		if (g->una != g->high) {
+			g->stats.probes++;
+			ret |= SOFTEE_GBN_T_PROBE;
 		}
 	}
 	if (g->ack_pending && now_ns >= g->ack_deadline)
@@ -213,6 +242,8 @@ uint64_t softee_gbn_next_deadline(const struct softee_gbn *g)
 
 	if (g->ack_now)
 		return 0;
+	if (g->probe_deadline < t)
+		t = g->probe_deadline;
 	if (g->ack_pending && g->ack_deadline < t)
 		t = g->ack_deadline;
 	return t;

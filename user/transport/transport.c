@@ -629,13 +629,60 @@ static void build_frame(struct softee_transport *t, struct peer_priv *pp)
 	CNT(t, pp, tx_tlp_bytes, bytes);
 }
 
+/*
+ * Rewrite a data frame's flags, ack and timestamps for this send; true
+ * when it carries our ack (softee_gbn_ack_sent once it is out).
+ */
+static bool stamp_data(struct softee_transport *t, struct peer_priv *pp, uint8_t *fr,
+		       uint32_t len, uint32_t seq)
+{
+	struct softee_gbn *g = &pp->pub.gbn;
+	uint8_t flags = softee_gbn_tx_flags(g, seq);
+
+	if (g->rx_open)
+		flags |= SOFTEE_FRAME_F_ACK | (g->nak ? SOFTEE_FRAME_F_NAK : 0);
+	if (pp->ts_valid)
+		flags |= SOFTEE_FRAME_F_TSECR;
+	softee_frame_restamp(fr, len, flags, g->rx_open ? softee_gbn_ack_value(g) : 0,
+			     (uint32_t)t->now, pp->ts_valid ? pp->ts_recent : 0);
+	return g->rx_open;
+}
+
+/* The tail probe (SOFTEE_GBN_T_PROBE): the newest frame in flight, again. */
+static void send_probe(struct softee_transport *t, struct peer_priv *pp)
+{
+	struct softee_gbn *g = &pp->pub.gbn;
+	uint32_t seq = (g->high - 1) & g->mask, slot = seq & pp->slots_mask;
+	struct softee_txframe f = { .data = slot_of(t, pp, seq), .len = pp->flen[slot] };
+	bool piggy = stamp_data(t, pp, slot_of(t, pp, seq), f.len, seq);
+	int ret = softee_netdev_tx(t->nd, &f, 1);
+
+	if (ret != 1) {
+		if (ret < 0)
+			t->err = ret;
+		else
+			CNT(t, pp, tx_busy, 1);
+		return;
+	}
+	if (piggy)
+		softee_gbn_ack_sent(g);
+	pp->fts[slot] = (uint32_t)t->now;
+	softee_ratectl_sent(&pp->pub.rc, softee_wire_bytes(f.len));
+	CNT(t, pp, probes, 1);
+	CNT(t, pp, tx_retrans, 1);
+	CNT(t, pp, tx_frames, 1);
+	CNT(t, pp, tx_data, 1);
+	CNT(t, pp, tx_bytes, f.len);
+	CNT(t, pp, tx_wire_bytes, softee_wire_bytes(f.len));
+}
+
 static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
 {
 	struct softee_gbn *g = &pp->pub.gbn;
 	unsigned int burst = t->cfg.burst, n, i, b;
 	uint32_t cursor, len, wire, seq;
 	bool piggy;
-	uint8_t flags, *fr;
+	uint8_t *fr;
 	int ret, sent = 0;
 
 	for (b = 0; b < TX_BURSTS; b++) {
@@ -655,15 +702,8 @@ static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
 				break;
 			}
 			fr = slot_of(t, pp, cursor);
-			flags = softee_gbn_tx_flags(g, cursor);
-			if (g->rx_open) {
-				flags |= SOFTEE_FRAME_F_ACK | (g->nak ? SOFTEE_FRAME_F_NAK : 0);
+			if (stamp_data(t, pp, fr, len, cursor))
 				piggy = true;
-			}
-			if (pp->ts_valid)
-				flags |= SOFTEE_FRAME_F_TSECR;
-			softee_frame_restamp(fr, len, flags, g->rx_open ? softee_gbn_ack_value(g) : 0,
-					     (uint32_t)t->now, pp->ts_valid ? pp->ts_recent : 0);
 			t->txv[n].data = fr;
 			t->txv[n].len = len;
 			t->txseq[n] = cursor;
@@ -733,6 +773,8 @@ static void run_timers(struct softee_transport *t)
 			CNT(t, pp, timeouts, 1);
 			softee_ratectl_timeout(&pp->pub.rc, t->now);
 		}
+		if (bits & SOFTEE_GBN_T_PROBE)
+			send_probe(t, pp);
 		if (bits & SOFTEE_GBN_T_BROKEN) {
 			if (pp->pub.live->is_static)
 				session_reset_tx(t, pp);

@@ -74,6 +74,7 @@ struct softee_gbn_cfg {
 	uint64_t rto_init_ns;	/* before the first RTT sample (5 ms) */
 	uint64_t rto_min_ns;	/* floor of the computed timeout (200 us) */
 	uint64_t rto_max_ns;	/* cap of the backoff (100 ms) */
+	uint64_t probe_min_ns;	/* floor of the tail probe's wait (20 us; SOFTEE_GBN_NEVER: no probes) */
 	uint32_t max_retries;	/* timeouts in a row before the session is broken (0: never) */
 	/* For tests only */
 	uint8_t seq_bits;	/* sequence space 2^seq_bits, 4..32 (32) */
@@ -87,12 +88,14 @@ struct softee_gbn_cfg {
 #define SOFTEE_GBN_DEF_RTO_INIT_NS	5000000ULL
 #define SOFTEE_GBN_DEF_RTO_MIN_NS	200000ULL
 #define SOFTEE_GBN_DEF_RTO_MAX_NS	100000000ULL
+#define SOFTEE_GBN_DEF_PROBE_MIN_NS	20000ULL
 
 struct softee_gbn_stats {
 	/* sender */
 	uint64_t tx_new;		/* frames sent the first time */
 	uint64_t tx_retrans;		/* frames sent again */
 	uint64_t timeouts;		/* retransmission timer fired */
+	uint64_t probes;		/* tail probes: the newest frame sent again */
 	uint64_t fast_retrans;		/* went back on NAKs */
 	uint64_t acks_rx;		/* acks that freed frames */
 	uint64_t acked;			/* frames freed */
@@ -111,6 +114,14 @@ struct softee_gbn_stats {
 /* Bits softee_gbn_timers() returns */
 #define SOFTEE_GBN_T_RTO	0x1	/* the timer fired: going back */
 #define SOFTEE_GBN_T_BROKEN	0x2	/* max_retries timeouts in a row */
+/*
+ * Frames in flight and nothing sent or acked for two round trips: send the
+ * newest one (high - 1) again, once, without softee_gbn_sent().  Its answer
+ * says what the silence was: a plain ack if every frame arrived (only the
+ * acks were lost), a NAK if one did not (a loss whose NAK was lost, or the
+ * last frame's).  Either way the sender goes on long before its timeout.
+ */
+#define SOFTEE_GBN_T_PROBE	0x4
 
 enum softee_gbn_verdict {
 	SOFTEE_GBN_ACCEPT,		/* the expected frame: deliver its TLPs */
@@ -137,6 +148,7 @@ struct softee_gbn {
 	uint64_t rto_ns;		/* the current timeout, backed off */
 	uint64_t srtt_ns, rttvar_ns;	/* RFC 6298; srtt 0: no sample yet */
 	uint64_t rto_deadline;		/* SOFTEE_GBN_NEVER: not armed */
+	uint64_t probe_deadline;	/* SOFTEE_GBN_NEVER: not armed */
 
 	/* Receiver */
 	bool rx_open;			/* the peer's SYN seen */

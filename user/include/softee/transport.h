@@ -121,6 +121,7 @@ struct softee_transport_stats {
 	uint64_t tx_tlp_bytes;		/* their bytes */
 	uint64_t tx_retrans;		/* data frames sent again */
 	uint64_t timeouts, fast_retrans;
+	uint64_t probes;		/* tail probes sent (SOFTEE_GBN_T_PROBE; in tx_retrans too) */
 	uint64_t dupacks;		/* NAKs received for our oldest frame */
 	uint64_t tx_busy;		/* frames the link did not take (sent later) */
 	uint64_t tx_paced;		/* times pacing held a peer back */
