@@ -46,6 +46,7 @@ struct lb_opts {
 	uint32_t ack_every;
 	uint32_t rto_min_us;
 	uint32_t rate_max_mbs;		/* MB/s */
+	uint32_t target_delay_us;	/* the rate controller's queueing-delay target */
 	bool no_pacing;
 };
 

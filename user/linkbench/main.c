@@ -198,7 +198,8 @@ static void usage(void)
 		"  --cpu C             pin to CPU C\n"
 		"  --role/--test/--group/--new-group/--group-change-ms/--hb-ms/--hb-miss\n"
 		"  --loss-ppm P --seed S --no-pack --fault SPEC   (transport ends)\n"
-		"  --window N --ack-every N --rto-min-us U --rate-max-mbs M --no-pacing   (tuning)\n");
+		"  --window N --ack-every N --rto-min-us U --rate-max-mbs M --target-delay-us U\n"
+		"  --no-pacing   (tuning)\n");
 	exit(2);
 }
 
@@ -248,6 +249,7 @@ int main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'o' },
 		{ "ack-every", required_argument, NULL, 'a' },
 		{ "rto-min-us", required_argument, NULL, 'R' },
+		{ "target-delay-us", required_argument, NULL, 'Y' },
 		{ "rate-max-mbs", required_argument, NULL, 'M' },
 		{ "no-pacing", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
@@ -324,6 +326,7 @@ int main(int argc, char **argv)
 		case 'a': o.ack_every = (uint32_t)num("--ack-every", optarg, 65536); break;
 		case 'R': o.rto_min_us = (uint32_t)num("--rto-min-us", optarg, 10000000); break;
 		case 'M': o.rate_max_mbs = (uint32_t)num("--rate-max-mbs", optarg, 1000000); break;
+		case 'Y': o.target_delay_us = (uint32_t)num("--target-delay-us", optarg, 10000000); break;
 		case 'p': o.no_pacing = true; break;
 		case 'W': o.conf.link_wait_ms = (uint32_t)num("--link-wait-ms", optarg, UINT32_MAX); break;
 		default: usage();

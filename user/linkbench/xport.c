@@ -278,7 +278,7 @@ static void xp_print_stats(struct xp *x, const char *what, uint64_t tlps, uint64
 	printf("linkbench: result test=%s role=%s tlps=%llu size=%u secs=%.6f tlps_per_s=%.0f "
 	       "mb_s=%.3f cpu_ns=%llu wire_bytes=%llu payload_bytes=%llu wire_eff=%.4f "
 	       "wire_eff_all=%.4f resent_wire_bytes=%llu "
-	       "tx_frames=%llu tx_data=%llu tx_retrans=%llu timeouts=%llu fast_retrans=%llu "
+	       "tx_frames=%llu tx_data=%llu tx_retrans=%llu timeouts=%llu fast_retrans=%llu probes=%llu "
 	       "tx_busy=%llu tx_paced=%llu rx_frames=%llu rx_ooo_drops=%llu rx_dup_drops=%llu "
 	       "rx_bad=%llu tlps_per_frame=%.2f rate_Bps=%llu srtt_ns=%llu\n",
 	       what, role_name(x->role), (unsigned long long)tlps, x->mwr_size, secs,
@@ -294,6 +294,7 @@ static void xp_print_stats(struct xp *x, const char *what, uint64_t tlps, uint64
 	       (unsigned long long)(s1->tx_retrans - s0->tx_retrans),
 	       (unsigned long long)(s1->timeouts - s0->timeouts),
 	       (unsigned long long)(s1->fast_retrans - s0->fast_retrans),
+	       (unsigned long long)(s1->probes - s0->probes),
 	       (unsigned long long)(s1->tx_busy - s0->tx_busy),
 	       (unsigned long long)(s1->tx_paced - s0->tx_paced),
 	       (unsigned long long)(s1->rx_frames - s0->rx_frames),
@@ -569,6 +570,7 @@ int lb_xport(const struct lb_opts *o)
 	cfg.gbn.ack_every = o->ack_every;
 	cfg.gbn.rto_min_ns = (uint64_t)o->rto_min_us * 1000;
 	cfg.rate.rate_max_Bps = (uint64_t)o->rate_max_mbs * 1000000;
+	cfg.rate.target_delay_ns = (uint64_t)o->target_delay_us * 1000;
 	cfg.rate.no_pacing = o->no_pacing;
 	/* Without packing: a frame that holds exactly one of our MWr. */
 	if (o->no_pack)
