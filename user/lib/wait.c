@@ -86,8 +86,7 @@ bool softee_waiter_step(struct softee_waiter *w)
 	if (cfg->mode == SOFTEE_WAIT_SPIN || w->iter <= cfg->spins) {
 		if (softee_waiter_expired(w, false))
 			return false;
-		/* See SOFTEE_WAIT_PAUSE_EVERY. */
-		if (!(w->iter % SOFTEE_WAIT_PAUSE_EVERY))
+		if (cfg->pause_every <= 1 || !(w->iter % cfg->pause_every))
 			softee_cpu_relax();
 		return true;
 	}

@@ -20,7 +20,7 @@
 enum {
 	OPT_KMOD = 256, OPT_EXIT, OPT_PROGRAM, OPT_SIZE, OPT_COUNT, OPT_VCPUS,
 	OPT_MMIO, OPT_PIO, OPT_WAIT, OPT_QUIET, OPT_TRACE, OPT_TIMEOUT, OPT_ENTRIES,
-	OPT_MAXSEC, OPT_CASE, OPT_HELP, OPT_PIN, OPT_NOPIN,
+	OPT_MAXSEC, OPT_CASE, OPT_HELP, OPT_PIN, OPT_NOPIN, OPT_PAUSE,
 };
 
 static const struct option trap_run_longopts[] = {
@@ -33,6 +33,7 @@ static const struct option trap_run_longopts[] = {
 	{ "mmio", required_argument, NULL, OPT_MMIO },
 	{ "pio", required_argument, NULL, OPT_PIO },
 	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "pause-every", required_argument, NULL, OPT_PAUSE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "timeout-us", required_argument, NULL, OPT_TIMEOUT },
@@ -112,6 +113,7 @@ static int trap_check_range(const struct trap_opts *o, bool pio_given)
 static int trap_parse(int argc, char **argv, struct trap_opts *o, bool bench)
 {
 	bool mmio_given = false, pio_given = false, case_given = false;
+	uint32_t pause_every = 1;
 	uint64_t v;
 	unsigned int i;
 	int c;
@@ -176,6 +178,11 @@ static int trap_parse(int argc, char **argv, struct trap_opts *o, bool bench)
 			if (softee_wait_parse(optarg, &o->wait))
 				return trap_usage_error(o->cmd, "--wait: '%s' is not spin, yield or sleep", optarg);
 			break;
+		case OPT_PAUSE:
+			if (trap_parse_u64(o->cmd, "--pause-every", optarg, 1, 1u << 20, &v))
+				return TRAP_EXIT_USAGE;
+			pause_every = (uint32_t)v;
+			break;
 		case OPT_QUIET:
 		case OPT_TRACE:
 			if (o->verbosity != TRAP_V_NORMAL)
@@ -227,6 +234,7 @@ static int trap_parse(int argc, char **argv, struct trap_opts *o, bool bench)
 		return trap_usage_error(o->cmd, "'%s': unexpected argument", argv[optind]);
 	if (bench && !case_given)
 		return trap_usage_error(o->cmd, "--case is missing");
+	o->wait.pause_every = pause_every;	/* whatever --wait came after it */
 	return trap_check_range(o, pio_given);
 }
 
@@ -262,10 +270,10 @@ int trap_cmd_run(int argc, char **argv)
 	if (ret < 0) {
 		printf("usage: " TRAP_NAME " run [--kmod|--exit] [--program write|read|mixed] [--size 1|2|4|8|all]\n"
 		       "           [--count N] [--vcpus N] [--mmio BASE:LEN | --pio BASE:LEN]\n"
-		       "           [--wait spin|yield|sleep] [--timeout-us N] [--ring-entries N]\n"
-		       "           [--max-seconds N] [--quiet|--trace] [--pin|--no-pin]\n"
+		       "           [--wait spin|yield|sleep] [--pause-every N] [--timeout-us N]\n"
+		       "           [--ring-entries N] [--max-seconds N] [--quiet|--trace] [--pin|--no-pin]\n"
 		       "defaults: mixed, all sizes, 10000 accesses per vCPU, 1 vCPU, --mmio 0xc0000000:0x1000,\n"
-		       "          --wait yield, --kmod if /dev/softee exists, else --exit\n");
+		       "          --wait yield, --pause-every 1, --kmod if /dev/softee exists, else --exit\n");
 		return 0;
 	}
 	if (ret)
@@ -289,8 +297,8 @@ int trap_cmd_bench(int argc, char **argv)
 	ret = trap_parse(argc, argv, &o, true);
 	if (ret < 0) {
 		printf("usage: " TRAP_NAME " bench --case CASE [--count N] [--mmio BASE:LEN | --pio BASE:LEN]\n"
-		       "           [--wait spin|yield|sleep] [--timeout-us N] [--ring-entries N] [--quiet]\n"
-		       "           [--pin|--no-pin]\n"
+		       "           [--wait spin|yield|sleep] [--pause-every N] [--timeout-us N]\n"
+		       "           [--ring-entries N] [--quiet] [--pin|--no-pin]\n"
 		       "CASE: null_write softee_write softee_read (need softee.ko), exit_write exit_read,\n"
 		       "      exitring_write exitring_read, ioeventfd_write, coalesced_write\n"
 		       "--timeout-us defaults to 1000000 here (reads and full rings wait up to 1 s)\n"

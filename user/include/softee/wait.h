@@ -32,6 +32,16 @@ struct softee_wait {
 	uint32_t sleep_min_ns;	/* SLEEP: first sleep */
 	uint32_t sleep_max_ns;	/* SLEEP: the cap; each sleep doubles */
 	/*
+	 * Looks per pause instruction while spinning (1; 0 = 1).  On hardware
+	 * a pause eases an SMT sibling and costs the spinner only a delay.
+	 * Under QEMU's TCG it leaves the translated code: with one thread for
+	 * all vCPUs that hands the thread to the next vCPU (a spinner that
+	 * never pauses keeps it for the whole time slice); with a thread per
+	 * vCPU it takes QEMU's global lock and slows the other vCPUs
+	 * (user/trap/README.md, "Spinning under TCG").
+	 */
+	uint32_t pause_every;
+	/*
 	 * Optional: work the waiter may do itself instead of pausing (the
 	 * exit path's vCPU runs the poller's loop while its read is out).
 	 * Called at every step; a return > 0 (it did something) starts the
@@ -49,15 +59,6 @@ struct softee_wait {
 #define SOFTEE_WAIT_SLEEP_MIN_NS	1000		/* 1 us */
 #define SOFTEE_WAIT_SLEEP_MAX_NS	1000000		/* 1 ms */
 #define SOFTEE_WAIT_CLOCK_EVERY		128
-/*
- * A spinning waiter looks this many times per pause instruction.  A pause
- * costs up to ~140 cycles on recent Intel cores, which only delays seeing
- * the other side; under QEMU's TCG, where the test VM runs, each pause
- * leaves the translated code and takes QEMU's global lock, and a consumer
- * pausing at every look slowed the vCPU it served by a fifth
- * (user/trap/README.md, "Spinning under TCG").
- */
-#define SOFTEE_WAIT_PAUSE_EVERY		1024
 #define SOFTEE_WAIT_FOREVER		UINT64_MAX
 
 /* The defaults for a mode. */
@@ -66,6 +67,7 @@ struct softee_wait {
 	.spins = SOFTEE_WAIT_SPINS_DEFAULT,			\
 	.sleep_min_ns = SOFTEE_WAIT_SLEEP_MIN_NS,		\
 	.sleep_max_ns = SOFTEE_WAIT_SLEEP_MAX_NS,		\
+	.pause_every = 1,					\
 }
 
 struct softee_waiter {
