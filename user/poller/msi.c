@@ -58,6 +58,7 @@ void pmsi_deliver(struct softee_poller *p, struct pdev *d, const struct softee_t
 	}
 	if (ret > 0) {
 		PCNT(d->c.msi, 1);
+		p->msi_sent = true;
 	} else if (ret == 0) {
 		PCNT(d->c.msi_blocked, 1);
 	} else {

@@ -239,6 +239,7 @@ struct softee_poller {
 	int stop;				/* atomic */
 	bool running;				/* atomic-ish: in the loop */
 	uint64_t now;				/* (D) this loop's time */
+	bool msi_sent;				/* (D) a pass injected an MSI: yield */
 	uint64_t next_timer_ns, next_snap_ns;
 	struct softee_poller_stats st;		/* (D) written, others read relaxed */
 	uint64_t log_ts;
