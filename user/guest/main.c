@@ -45,6 +45,7 @@
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
 #include <softee/netdev_split.h>
+#include <softee/netdev_stack.h>
 #include <softee/poller.h>
 #include <softee/testdev.h>
 
@@ -589,8 +590,8 @@ int main(int argc, char **argv)
 			  .seed = 1, .wait_ms = 10000, .hb_ms = 100, .hb_miss = 3,
 			  .reads = 2000, .dma_ms = 1000, .idle_us = -1,
 			  .prog = "test" };
-	struct softee_netdev *link = NULL, *nd = NULL;
-	char err[SOFTEE_NETDEV_ERRLEN];
+	char err[SOFTEE_NETDEV_ERRLEN], layout[96];
+	struct softee_netdev_stack st;
 	struct softee_fault_cfg fc;
 	struct host h = { .o = &o };
 	int i, ret, sep = -1, fails = 1;
@@ -622,44 +623,19 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	ret = softee_netdev_open(o.link, NULL, &link, err, sizeof(err));
+	ret = softee_netdev_stack_open(&st, o.link, NULL, o.split ? &o.split_conf : NULL,
+				       o.fault ? &fc : NULL, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, NAME ": %s\n", err);
 		return 1;
 	}
-	/*
-	 * --layout split: the wrapper goes right on the link (it owns it from
-	 * here) and any fault injector above it, still below the transport:
-	 * the injector must not be called from the TX and RX threads at once.
-	 */
 	if (o.split) {
-		struct softee_netdev *snd;
-		struct softee_split_stats ss;
-
-		ret = softee_netdev_split(link, &o.split_conf, &snd, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, NAME ": --layout: %s\n", err);
-			softee_netdev_close(link);
-			return 1;
-		}
-		link = snd;
-		h.split = snd;
-		softee_split_get_stats(link, &ss);
-		printf("softee-guest: split layout: TX on %s %d, RX on %s %d (-1: floats)\n",
-		       ss.tx_lcore ? "lcore" : "CPU", ss.tx_cpu - 1,
-		       ss.rx_lcore ? "lcore" : "CPU", ss.rx_cpu - 1);
-	}
-	nd = link;
-	if (o.fault) {
-		ret = softee_fault_create(&nd, link, &fc);
-		if (ret) {
-			fprintf(stderr, NAME ": --fault: %s\n", strerror(-ret));
-			softee_netdev_close(link);
-			return 1;
-		}
+		h.split = st.link;
+		printf("softee-guest: split layout: %s\n",
+		       softee_netdev_stack_layout(&st, layout, sizeof(layout)));
 	}
 	h.tsc_hz = tsc_hz();
-	if (!setup(&h, nd)) {
+	if (!setup(&h, st.top)) {
 		if (!strcmp(o.prog, "test"))
 			fails = prog_test(&h);
 		else if (!strcmp(o.prog, "lost"))
@@ -680,8 +656,6 @@ int main(int argc, char **argv)
 		softee_poller_destroy(h.p);
 	if (h.vm)
 		microvm_destroy(h.vm);
-	if (nd != link)
-		softee_netdev_close(nd);
-	softee_netdev_close(link);
+	softee_netdev_stack_close(&st);
 	return fails ? 1 : 0;
 }

@@ -29,6 +29,7 @@
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
 #include <softee/netdev_split.h>
+#include <softee/netdev_stack.h>
 #include <softee/poller.h>
 
 #define NAME		"softee-poller"
@@ -421,9 +422,10 @@ static void parse(struct opts *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct opts o = { .group = 1, .vm_fd = -1, .ctl = "/run/softee-poller.sock" };
-	char err[SOFTEE_NETDEV_ERRLEN];
+	char err[SOFTEE_NETDEV_ERRLEN], layout[96];
+	struct softee_fault_cfg fc = { 0 };
+	struct softee_netdev_stack st;
 	struct softee_poller_cfg cfg;
-	struct softee_netdev *nd = NULL, *link_nd = NULL;
 	struct softee_poller *p = NULL;
 	int vm_fd = -1, ret, i, sep = -1;
 	uint32_t vcpus = 0;
@@ -466,55 +468,24 @@ int main(int argc, char **argv)
 	if (!o.vcpus)
 		o.vcpus = vcpus ? vcpus : 1;
 
-	ret = softee_netdev_open(o.link, NULL, &nd, err, sizeof(err));
+	if (o.fault) {
+		if (softee_fault_parse(o.fault, &fc, err, sizeof(err))) {
+			fprintf(stderr, NAME ": --fault: %s\n", err);
+			return 2;
+		}
+		fc.seed = o.seed ? o.seed : 1;
+	}
+	ret = softee_netdev_stack_open(&st, o.link, NULL, o.split ? &o.split_conf : NULL,
+				       o.fault ? &fc : NULL, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, NAME ": %s\n", err);
 		return 1;
 	}
-	/*
-	 * The split wrapper right on the link: its TX and RX threads call the
-	 * link at once, which the fault injector (it sends held frames from
-	 * rx_burst) does not allow; faults go above it, still below the
-	 * transport.  The wrapper owns the link from here on.
-	 */
-	if (o.split) {
-		struct softee_netdev *snd;
-		struct softee_split_stats ss;
-
-		ret = softee_netdev_split(nd, &o.split_conf, &snd, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, NAME ": --layout: %s\n", err);
-			softee_netdev_close(nd);
-			return 1;
-		}
-		nd = snd;
-		softee_split_get_stats(nd, &ss);
-		if (!o.quiet)
-			fprintf(stderr, NAME ": split layout: TX on %s %d, RX on %s %d (-1: floats)\n",
-				ss.tx_lcore ? "lcore" : "CPU", ss.tx_cpu - 1,
-				ss.rx_lcore ? "lcore" : "CPU", ss.rx_cpu - 1);
-	}
-	if (o.fault) {
-		struct softee_fault_cfg fc = { 0 };
-		struct softee_netdev *fnd;
-
-		if (softee_fault_parse(o.fault, &fc, err, sizeof(err))) {
-			fprintf(stderr, NAME ": --fault: %s\n", err);
-			softee_netdev_close(nd);
-			return 2;
-		}
-		fc.seed = o.seed ? o.seed : 1;
-		ret = softee_fault_create(&fnd, nd, &fc);
-		if (ret) {
-			fprintf(stderr, NAME ": --fault: %s\n", strerror(-ret));
-			softee_netdev_close(nd);
-			return 1;
-		}
-		link_nd = nd;
-		nd = fnd;
-	}
+	if (o.split && !o.quiet)
+		fprintf(stderr, NAME ": split layout: %s\n",
+			softee_netdev_stack_layout(&st, layout, sizeof(layout)));
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nd = nd;
+	cfg.nd = st.top;
 	cfg.group = o.group;
 	cfg.name = o.name;
 	cfg.mmio_base = o.mmio_base;
@@ -539,7 +510,7 @@ int main(int argc, char **argv)
 	ret = softee_poller_create(&p, &cfg);
 	if (ret) {
 		fprintf(stderr, NAME ": setting up: %s\n", strerror(-ret));
-		softee_netdev_close(nd);
+		softee_netdev_stack_close(&st);
 		return 1;
 	}
 	for (unsigned int k = 0; k < o.nr_ram; k++) {
@@ -590,17 +561,13 @@ int main(int argc, char **argv)
 	softee_poller_run(p);
 	the_poller = NULL;
 	softee_poller_destroy(p);
-	softee_netdev_close(nd);
-	if (link_nd)
-		softee_netdev_close(link_nd);
+	softee_netdev_stack_close(&st);
 	if (vm_fd >= 0 && o.vm_pid)
 		close(vm_fd);
 	return 0;
 
 fail:
 	softee_poller_destroy(p);
-	softee_netdev_close(nd);
-	if (link_nd)
-		softee_netdev_close(link_nd);
+	softee_netdev_stack_close(&st);
 	return 1;
 }
