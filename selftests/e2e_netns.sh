@@ -28,6 +28,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 # shellcheck source=selftests/lib/segment.sh
 . selftests/lib/segment.sh
+# shellcheck source=selftests/lib/tap.sh
+. selftests/lib/tap.sh
 
 bdir=${SOFTEE_BUILD_DIR:-build}
 BOX=$bdir/softee-box
@@ -45,16 +47,6 @@ done
 
 n=0
 failed=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
-# show LOG...: the last lines of each, as TAP comments
-show() {
-	local l
-	for l in "$@"; do
-		echo "#   -- $l"
-		tail -n 25 "$l" 2>/dev/null | sed 's/^/#   /'
-	done
-}
 check() {
 	local st=$1 name=$2
 	shift 2

@@ -24,21 +24,8 @@ trap_bin=$bdir/softee-trap
 n=0
 failed=0
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n $1"
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
+# shellcheck source=selftests/lib/tap.sh
+. selftests/lib/tap.sh
 
 # check NAME CMD...: one test line from a command's status.
 check() {

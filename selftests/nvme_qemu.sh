@@ -33,6 +33,8 @@ cd "$top" || exit 1
 . selftests/lib/segment.sh
 # shellcheck source=selftests/lib/nested.sh
 . selftests/lib/nested.sh
+# shellcheck source=selftests/lib/tap.sh
+. selftests/lib/tap.sh
 
 bdir=${SOFTEE_BUILD_DIR:-build}
 BOX=$bdir/softee-box
@@ -64,15 +66,7 @@ seg_up box host || { echo "1..0 # SKIP cannot set up the namespaces"; exit 4; }
 trap 'cleanup' EXIT
 
 n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
-show() {
-	local l
-	for l in "$@"; do
-		echo "#   -- $l"
-		tail -n "${SHOW_LINES:-30}" "$l" 2>/dev/null | sed 's/^/#   /'
-	done
-}
+SHOW_LINES=${SHOW_LINES:-30}
 check() {
 	local st=$1 name=$2
 	shift 2

@@ -28,6 +28,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 # shellcheck source=selftests/lib/netns.sh
 . selftests/lib/netns.sh
+# shellcheck source=selftests/lib/tap.sh
+. selftests/lib/tap.sh
 
 BD=${SOFTEE_BUILD_DIR:-build}
 CTL=$BD/softeectl
@@ -40,9 +42,6 @@ done
 
 n=0
 failed=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 # check STATUS NAME [OUTPUT]: ok, or not ok with the output as comments.
 check() {
 	if [ "$1" = 0 ]; then

@@ -26,6 +26,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 # shellcheck source=selftests/lib/netns.sh
 . selftests/lib/netns.sh
+# shellcheck source=selftests/lib/tap.sh
+. selftests/lib/tap.sh
 
 only=
 while [ $# -gt 0 ]; do
@@ -38,9 +40,6 @@ done
 
 n=0
 failed=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 # check COND-STATUS NAME LOGS...: ok, or not ok with the ends' logs.
 check() {
 	local st=$1 name=$2 l

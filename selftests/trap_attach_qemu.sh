@@ -34,6 +34,8 @@ port=45454
 n=0
 failed=0
 qpid=
+# shellcheck source=selftests/lib/tap.sh
+. selftests/lib/tap.sh
 tpid=
 
 cleanup() {
@@ -44,8 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 check() {
 	local name=$1
 	shift
