@@ -648,13 +648,25 @@ static bool stamp_data(struct softee_transport *t, struct peer_priv *pp, uint8_t
 	return g->rx_open;
 }
 
+/* Data frame seq of len bytes went out: its send time and the counters. */
+static void data_sent(struct softee_transport *t, struct peer_priv *pp, uint32_t seq,
+		      uint32_t len)
+{
+	pp->fts[seq & pp->slots_mask] = (uint32_t)t->now;
+	CNT(t, pp, tx_frames, 1);
+	CNT(t, pp, tx_data, 1);
+	CNT(t, pp, tx_bytes, len);
+	CNT(t, pp, tx_wire_bytes, softee_wire_bytes(len));
+}
+
 /* The tail probe (SOFTEE_GBN_T_PROBE): the newest frame in flight, again. */
 static void send_probe(struct softee_transport *t, struct peer_priv *pp)
 {
 	struct softee_gbn *g = &pp->pub.gbn;
-	uint32_t seq = (g->high - 1) & g->mask, slot = seq & pp->slots_mask;
-	struct softee_txframe f = { .data = slot_of(t, pp, seq), .len = pp->flen[slot] };
-	bool piggy = stamp_data(t, pp, slot_of(t, pp, seq), f.len, seq);
+	uint32_t seq = (g->high - 1) & g->mask;
+	uint8_t *fr = slot_of(t, pp, seq);
+	struct softee_txframe f = { .data = fr, .len = pp->flen[seq & pp->slots_mask] };
+	bool piggy = stamp_data(t, pp, fr, f.len, seq);
 	int ret = softee_netdev_tx(t->nd, &f, 1);
 
 	if (ret != 1) {
@@ -666,14 +678,10 @@ static void send_probe(struct softee_transport *t, struct peer_priv *pp)
 	}
 	if (piggy)
 		softee_gbn_ack_sent(g);
-	pp->fts[slot] = (uint32_t)t->now;
 	softee_ratectl_sent(&pp->pub.rc, softee_wire_bytes(f.len));
 	CNT(t, pp, probes, 1);
 	CNT(t, pp, tx_retrans, 1);
-	CNT(t, pp, tx_frames, 1);
-	CNT(t, pp, tx_data, 1);
-	CNT(t, pp, tx_bytes, f.len);
-	CNT(t, pp, tx_wire_bytes, softee_wire_bytes(f.len));
+	data_sent(t, pp, seq, f.len);
 }
 
 static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
@@ -723,11 +731,7 @@ static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
 			if (softee_gbn_dist(g, seq, g->una) < softee_gbn_dist(g, g->high, g->una))
 				CNT(t, pp, tx_retrans, 1);
 			softee_gbn_sent(g, seq, t->now);
-			pp->fts[seq & pp->slots_mask] = (uint32_t)t->now;
-			CNT(t, pp, tx_frames, 1);
-			CNT(t, pp, tx_data, 1);
-			CNT(t, pp, tx_bytes, t->txv[i].len);
-			CNT(t, pp, tx_wire_bytes, softee_wire_bytes(t->txv[i].len));
+			data_sent(t, pp, seq, t->txv[i].len);
 		}
 		sent += ret;
 		if (ret > 0 && piggy)
