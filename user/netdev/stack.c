@@ -55,8 +55,8 @@ const char *softee_netdev_stack_layout(const struct softee_netdev_stack *st, cha
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	if (!st->link || !softee_netdev_is_split(st->link) ||
-	    softee_split_get_stats(st->link, &ss))
+	/* (not a split wrapper: -EINVAL) */
+	if (!st->link || softee_split_get_stats(st->link, &ss))
 		return buf;
 	snprintf(buf, len, "TX on %s %d, RX on %s %d (-1: floats)",
 		 ss.tx_lcore ? "lcore" : "CPU", ss.tx_cpu - 1,
