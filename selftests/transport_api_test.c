@@ -214,6 +214,12 @@ TEST_F(pair, deadlines_and_poll_wait)
 	self->now += 10 * US;
 	EXPECT_LE(1, softee_transport_poll_wait(self->e[0].t, 1000));
 	EXPECT_EQ(1, softee_transport_stats(self->e[0].t)->tlps_acked);
+	/*
+	 * The round trip is the link's 2 x 10 us: the receiver's echo counts
+	 * the 20 us it held the ack, so the sample leaves them out (it would
+	 * read 40 us, half of it "queueing", otherwise).
+	 */
+	EXPECT_EQ(20 * US, self->e[0].peer->rc.last_rtt_ns);
 	EXPECT_EQ(SOFTEE_GBN_NEVER, softee_transport_next_deadline(self->e[0].t, self->now));
 }
 

@@ -37,6 +37,7 @@ struct peer_priv {
 	uint8_t *q;			/* TLP queue */
 	uint32_t q_cap, q_rd, q_wr, q_used;
 	uint32_t ts_recent;		/* the peer's latest timestamp */
+	uint64_t ts_recent_at;		/* when it arrived (our clock) */
 	bool ts_valid;
 	uint64_t last_resync_ns;
 	bool resync_sent;
@@ -241,6 +242,22 @@ static uint8_t *ctl_buf(struct softee_transport *t)
 	return t->ctl + (size_t)t->nctl * t->slot_size;
 }
 
+/*
+ * The timestamp echo: the peer's newest timestamp, advanced by the time we
+ * held it (a delayed ack, or a piggyback waiting for data).  The peer's
+ * round-trip sample, now minus the echo, is then the path's delay and not
+ * our ack policy's: at a low rate every ack is a delayed one, and a sample
+ * that counted up to ack_delay_ns of holding would read as queueing and
+ * cut the rate further, without end, whenever the target delay is under it.
+ * Only differences of one clock are added, so the two clocks need not agree.
+ */
+static uint32_t ts_echo(const struct softee_transport *t, const struct peer_priv *pp)
+{
+	if (!pp->ts_valid)
+		return 0;
+	return pp->ts_recent + (uint32_t)(t->now - pp->ts_recent_at);
+}
+
 static void send_ack(struct softee_transport *t, struct peer_priv *pp)
 {
 	struct softee_gbn *g = &pp->pub.gbn;
@@ -256,7 +273,7 @@ static void send_ack(struct softee_transport *t, struct peer_priv *pp)
 	h.seq = g->nxt;
 	h.ack = softee_gbn_ack_value(g);
 	h.tsval = (uint32_t)t->now;
-	h.tsecr = pp->ts_valid ? pp->ts_recent : 0;
+	h.tsecr = ts_echo(t, pp);
 	softee_frame_begin(&b, buf, t->slot_size, &h);
 	ctl_done(t, &b, pp);
 	softee_gbn_ack_sent(g);
@@ -590,6 +607,7 @@ static void rx_frame(void *opaque, const uint8_t *buf, uint32_t len)
 	}
 	if (!pp->ts_valid || softee_seq_gt(f.h.tsval, pp->ts_recent)) {
 		pp->ts_recent = f.h.tsval;
+		pp->ts_recent_at = t->now;
 		pp->ts_valid = true;
 	}
 	if (f.h.flags & SOFTEE_FRAME_F_ACK)
@@ -644,7 +662,7 @@ static bool stamp_data(struct softee_transport *t, struct peer_priv *pp, uint8_t
 	if (pp->ts_valid)
 		flags |= SOFTEE_FRAME_F_TSECR;
 	softee_frame_restamp(fr, len, flags, g->rx_open ? softee_gbn_ack_value(g) : 0,
-			     (uint32_t)t->now, pp->ts_valid ? pp->ts_recent : 0);
+			     (uint32_t)t->now, ts_echo(t, pp));
 	return g->rx_open;
 }
 
