@@ -15,6 +15,7 @@
  * by another test-only knob), the same run must make the same checker fail;
  * with a window of 128 in that space it must pass.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -403,12 +404,8 @@ FIXTURE_VARIANT_ADD(prop, narrow_space_half_window) {
 	.hold_ns = 20000,
 };
 /*
- * The same with a window above half: the checker must catch it.  A reordered
- * frame lives 20 us here, far less than a lap of the space, so what aliases
- * is a stale ack: with F frames in flight, an ack 256 - F or more frames old
- * reads as acking frames never received.  The window is 255, so that any
- * stale ack does (with 200, none could, and with 250 an experiment that sent
- * acks sooner once made this run end clean).
+ * The same with a window above half: the checker must catch it.  255, the
+ * widest: an ack one frame stale can read as acking frames never received.
  */
 FIXTURE_VARIANT_ADD(prop, narrow_space_wrong_window) {
 	.drop_ppm = 10000, .dup_ppm = 20000, .reorder_ppm = 50000, .tlps = 300000,
@@ -416,7 +413,9 @@ FIXTURE_VARIANT_ADD(prop, narrow_space_wrong_window) {
 	.no_pacing = true, .hold_ns = 20000, .expect_fail = true,
 };
 
-FIXTURE_SETUP(prop)
+/* The two ends, their fault injectors and the link; seed picks the faults' and ISNs' dice. */
+static int prop_open(FIXTURE_DATA(prop) *self, const FIXTURE_VARIANT(prop) *variant,
+		     uint32_t seed)
 {
 	struct softee_sim_cfg sc = { .clock = &self->now, .latency_ns = variant->latency_ns,
 				     .queue_frames = 4096 };
@@ -427,14 +426,17 @@ FIXTURE_SETUP(prop)
 		.delay_min_ns = 1000, .delay_max_ns = 50000, .reorder_max = 8,
 		.reorder_hold_ns = variant->hold_ns, .clock = &self->now,
 	};
-	int i;
+	int i, ret;
 
+	memset(self->n, 0, sizeof(self->n));
 	self->now = 1000000;
-	ASSERT_EQ(0, softee_sim_create(self->port, &sc));
+	ret = softee_sim_create(self->port, &sc);
+	if (ret)
+		return ret;
 	for (i = 0; i < 2; i++) {
 		struct node *me = &self->n[i];
 		struct softee_transport_cfg tc = {
-			.group = 3, .no_heartbeats = true, .seed = 11 + i,
+			.group = 3, .no_heartbeats = true, .seed = 11 + i + 2 * seed,
 			.fixed_isn = true, .isn = i ? 0xfffffff0u : 0xffffff00u,
 			.gbn = { .window = variant->window, .seq_bits = variant->seq_bits,
 				 .unsafe_window = variant->unsafe_window },
@@ -442,31 +444,50 @@ FIXTURE_SETUP(prop)
 			.rx = check_tlp, .event = on_event, .opaque = me,
 		};
 
-		fc.seed = 1000 + i;
-		ASSERT_EQ(0, softee_fault_create(&me->fault, self->port[i], &fc));
+		fc.seed = 1000 + i + 2 * seed;
+		ret = softee_fault_create(&me->fault, self->port[i], &fc);
+		if (ret)
+			return ret;
 		tc.nd = me->fault;
-		ASSERT_EQ(0, softee_transport_create(&me->t, &tc, self->now));
+		ret = softee_transport_create(&me->t, &tc, self->now);
+		if (ret)
+			return ret;
 	}
 	for (i = 0; i < 2; i++) {
 		self->n[i].peer = softee_transport_add_peer(self->n[i].t, self->port[!i]->mac,
 							     SOFTEE_ROLE_BOX, self->now);
-		ASSERT_NE(NULL, self->n[i].peer);
+		if (!self->n[i].peer)
+			return -ENOMEM;
 	}
 	self->n[0].want = variant->tlps;
 	self->n[1].want = variant->tlps / 8;
+	return 0;
 }
 
-FIXTURE_TEARDOWN(prop)
+static void prop_close(FIXTURE_DATA(prop) *self)
 {
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		softee_transport_destroy(self->n[i].t);
+		self->n[i].t = NULL;
 		if (self->n[i].fault)
 			softee_netdev_close(self->n[i].fault);
+		self->n[i].fault = NULL;
 		if (self->port[i])
 			softee_netdev_close(self->port[i]);
+		self->port[i] = NULL;
 	}
+}
+
+FIXTURE_SETUP(prop)
+{
+	ASSERT_EQ(0, prop_open(self, variant, 0));
+}
+
+FIXTURE_TEARDOWN(prop)
+{
+	prop_close(self);
 }
 
 /* Queue up to burst more TLPs for the peer. */
@@ -488,13 +509,12 @@ static bool done(const struct node *n)
 	return n[1].chk.delivered >= n[0].want && n[0].chk.delivered >= n[1].want;
 }
 
-TEST_F_TIMEOUT(prop, exactly_once_in_order, 120)
+/* Run the two ends until every TLP is delivered, a stall, or (expect_fail) a caught error. */
+static uint32_t prop_run(FIXTURE_DATA(prop) *self, const FIXTURE_VARIANT(prop) *variant)
 {
 	const uint64_t step = 1000, limit = 120000000000ULL;	/* 1 us; 120 s simulated */
 	struct node *a = &self->n[0], *b = &self->n[1];
-	const struct softee_transport_stats *sa, *sb;
-	const struct softee_fault_stats *fa, *fb;
-	uint64_t start = self->now, errors, progress = 0, progress_at = self->now;
+	uint64_t start = self->now, progress = 0, progress_at = self->now;
 	uint32_t max_in_flight = 0;
 	unsigned int k = 0;
 
@@ -519,6 +539,32 @@ TEST_F_TIMEOUT(prop, exactly_once_in_order, 120)
 		/* the test of the test: the checker has caught it, enough */
 		if (variant->expect_fail && a->chk.errors + b->chk.errors)
 			break;
+	}
+	return max_in_flight;
+}
+
+TEST_F_TIMEOUT(prop, exactly_once_in_order, 240)
+{
+	struct node *a = &self->n[0], *b = &self->n[1];
+	const struct softee_transport_stats *sa, *sb;
+	const struct softee_fault_stats *fa, *fb;
+	uint64_t start = self->now, errors;
+	uint32_t max_in_flight, seed;
+
+	max_in_flight = prop_run(self, variant);
+	/*
+	 * A window above half: whether a stale frame or ack aliases in a given
+	 * run is chaotic (it moves with any change of when frames and acks
+	 * leave), so other dice are thrown until one run is caught, at most 32:
+	 * with the code of this writing, the seventh is.  A correct window
+	 * never misdelivers, whatever the dice (the half_window variant).
+	 */
+	for (seed = 1; variant->expect_fail && !(a->chk.errors + b->chk.errors) && seed < 32; seed++) {
+		note("seed %u: the broken session ended clean; the next\n", seed - 1);
+		prop_close(self);
+		ASSERT_EQ(0, prop_open(self, variant, seed));
+		start = self->now;
+		max_in_flight = prop_run(self, variant);
 	}
 	sa = softee_transport_stats(a->t);
 	sb = softee_transport_stats(b->t);
