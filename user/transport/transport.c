@@ -21,7 +21,7 @@
 #include <softee/transport.h>
 
 #define CTL_MAX			64	/* control frames per flush */
-#define RX_BURSTS		8	/* receive bursts per poll at most */
+#define RX_BURSTS		8	/* receive bursts per poll at most (in rx_chunk calls) */
 #define TX_BURSTS		8	/* send bursts per peer per poll at most */
 #define RESET_GAP_NS		1000000	/* at most one RESYNC per peer per ms */
 #define Q_WRAP			0xffff
@@ -50,6 +50,7 @@ struct softee_transport {
 	uint32_t mtu;
 	uint32_t slot_size;		/* largest frame */
 	uint32_t payload_max;		/* TLP bytes per frame */
+	uint32_t rx_chunk;		/* frames per receive call: the gbn's ack_every, at most a burst */
 	uint32_t slots;			/* frame ring per peer: power of two >= window */
 	uint32_t max_peers;
 	struct softee_liveness live;
@@ -605,7 +606,11 @@ static void rx_frame(void *opaque, const uint8_t *buf, uint32_t len)
 		rx_reset(t, pp, &f);
 		return;
 	}
-	if (!pp->ts_valid || softee_seq_gt(f.h.tsval, pp->ts_recent)) {
+	/*
+	 * The frames of one poll of the peer share a timestamp and may reach us
+	 * over several of our polls: the time held counts from the last of them.
+	 */
+	if (!pp->ts_valid || !softee_seq_gt(pp->ts_recent, f.h.tsval)) {
 		pp->ts_recent = f.h.tsval;
 		pp->ts_recent_at = t->now;
 		pp->ts_valid = true;
@@ -806,24 +811,50 @@ static void run_timers(struct softee_transport *t)
 	}
 }
 
+/*
+ * The acks that are due (ack_every in-order frames, or a NAK) go out now,
+ * between two receive calls, not at the end of the poll: a receiver that
+ * is the bottleneck works through up to RX_BURSTS bursts in a poll, and
+ * the sender, its window full, would wait for all of them.  Its round
+ * trip, and the window it needs to keep the link busy, would grow with
+ * the queue in front of the receiver, and so would what a loss costs:
+ * everything queued behind the lost frame is sent again (on dpdk_bypass
+ * at 1% loss, about 60 frames a loss, and 0.70 of the lossless goodput
+ * instead of 0.80).
+ */
+static void acks_due(struct softee_transport *t)
+{
+	uint16_t idx[SOFTEE_LIVENESS_MAX_PEERS];
+	unsigned int k, n = active_snapshot(t, idx);
+
+	for (k = 0; k < n; k++) {
+		struct peer_priv *pp = &t->peers[idx[k]];
+
+		if (pp->pub.session && softee_gbn_ack_wanted(&pp->pub.gbn))
+			send_ack(t, pp);
+	}
+	ctl_flush(t);
+}
+
 static int do_poll(struct softee_transport *t, uint32_t timeout_us)
 {
 	uint16_t idx[SOFTEE_LIVENESS_MAX_PEERS];
-	unsigned int k, b, n;
+	unsigned int k, b, n, calls = RX_BURSTS * t->cfg.burst / t->rx_chunk;
 	int ret, work = 0;
 
 	t->err = 0;
-	for (b = 0; b < RX_BURSTS; b++) {
+	for (b = 0; b < calls; b++) {
 		t->in_rx = true;
-		ret = softee_netdev_rx(t->nd, t->cfg.burst, b ? 0 : timeout_us, rx_frame, t);
+		ret = softee_netdev_rx(t->nd, t->rx_chunk, b ? 0 : timeout_us, rx_frame, t);
 		t->in_rx = false;
 		if (ret < 0) {
 			t->err = ret;
 			break;
 		}
 		work += ret;
-		if ((unsigned int)ret < t->cfg.burst)
+		if ((unsigned int)ret < t->rx_chunk)
 			break;
+		acks_due(t);
 	}
 	if (t->now_stale || timeout_us) {
 		t->now = t->cfg.clock(t->cfg.opaque);
@@ -941,6 +972,7 @@ int softee_transport_create(struct softee_transport **tp, const struct softee_tr
 		t->cfg.txq_bytes = SOFTEE_TRANSPORT_DEF_TXQ;
 	if (!t->cfg.burst)
 		t->cfg.burst = SOFTEE_TRANSPORT_DEF_BURST;
+	t->rx_chunk = g.cfg.ack_every < t->cfg.burst ? g.cfg.ack_every : t->cfg.burst;
 	if (!t->cfg.ethertype)
 		t->cfg.ethertype = SOFTEE_ETHERTYPE;
 	t->slot_size = softee_frame_max_len(t->mtu, cfg->vlan);
