@@ -180,5 +180,13 @@ lb_result() {
 
 # lb_log NAME: its command and output, as TAP comments.
 lb_log() {
-	{ echo "cmd: $(cat "$LB_DIR/$1.cmd" 2>/dev/null)"; tail -n "${2:-15}" "$LB_DIR/$1.log"; } | sed 's/^/#   /'
+	{
+		echo "cmd: $(cat "$LB_DIR/$1.cmd" 2>/dev/null)"
+		# a crash: its whole backtrace, which the last lines would cut
+		if grep -q "fatal signal" "$LB_DIR/$1.log" 2>/dev/null; then
+			sed -n '/fatal signal/,$p' "$LB_DIR/$1.log"
+		else
+			tail -n "${2:-15}" "$LB_DIR/$1.log"
+		fi
+	} | sed 's/^/#   /'
 }
