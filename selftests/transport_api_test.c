@@ -223,6 +223,31 @@ TEST_F(pair, deadlines_and_poll_wait)
 	EXPECT_EQ(SOFTEE_GBN_NEVER, softee_transport_next_deadline(self->e[0].t, self->now));
 }
 
+/*
+ * A late ack: the receiver polls 50 us after the frame came, not at its 20 us
+ * deadline.  Only the 20 us of its ack policy leave the sample: the rest is a
+ * late poll, and the sender's retransmission timer must still cover it.
+ */
+TEST_F(pair, late_ack_stays_in_the_round_trip)
+{
+	uint8_t buf[4200];
+	int len = mwr(buf, 8);
+
+	ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	softee_transport_poll(self->e[0].t, self->now);
+	self->now += 10 * US;
+	softee_transport_poll(self->e[1].t, self->now);
+	ASSERT_EQ(1, self->e[1].rx_tlps);
+	self->now += 50 * US;
+	softee_transport_poll(self->e[1].t, self->now);
+	ASSERT_EQ(1, softee_transport_stats(self->e[1].t)->tx_acks);
+	self->now += 10 * US;
+	softee_transport_poll(self->e[0].t, self->now);
+	ASSERT_EQ(1, softee_transport_stats(self->e[0].t)->tlps_acked);
+	/* 10 + 50 + 10 us, less the 20 us of delayed ack */
+	EXPECT_EQ(50 * US, self->e[0].peer->rc.last_rtt_ns);
+}
+
 /* A peer that lost our stream (it was restarted with static peers) gets a new one. */
 TEST_F(pair, resync_after_the_peer_forgets)
 {

@@ -245,18 +245,27 @@ static uint8_t *ctl_buf(struct softee_transport *t)
 
 /*
  * The timestamp echo: the peer's newest timestamp, advanced by the time we
- * held it (a delayed ack, or a piggyback waiting for data).  The peer's
- * round-trip sample, now minus the echo, is then the path's delay and not
- * our ack policy's: at a low rate every ack is a delayed one, and a sample
- * that counted up to ack_delay_ns of holding would read as queueing and
- * cut the rate further, without end, whenever the target delay is under it.
- * Only differences of one clock are added, so the two clocks need not agree.
+ * held it (a delayed ack, or a piggyback waiting for data), at most our
+ * ack_delay_ns.  The peer's round-trip sample, now minus the echo, is then
+ * the path's delay and not our ack policy's: at a low rate every ack is a
+ * delayed one, and a sample that counted up to ack_delay_ns of holding
+ * would read as queueing and cut the rate further, without end, whenever
+ * the target delay is under it.  A longer hold is no policy of ours but a
+ * late poll (a descheduled process): that stays in the sample, as QUIC
+ * caps its ack delay at max_ack_delay, so that the peer's retransmission
+ * timer still covers it.  Only differences of one clock are added, so the
+ * two clocks need not agree.
  */
 static uint32_t ts_echo(const struct softee_transport *t, const struct peer_priv *pp)
 {
+	uint64_t held;
+
 	if (!pp->ts_valid)
 		return 0;
-	return pp->ts_recent + (uint32_t)(t->now - pp->ts_recent_at);
+	held = t->now - pp->ts_recent_at;
+	if (held > pp->pub.gbn.cfg.ack_delay_ns)
+		held = pp->pub.gbn.cfg.ack_delay_ns;
+	return pp->ts_recent + (uint32_t)held;
 }
 
 static void send_ack(struct softee_transport *t, struct peer_priv *pp)
