@@ -499,6 +499,16 @@ static void poller_loop(struct softee_poller *p)
 	int work;
 
 	while (!softee_load_acquire(&p->stop)) {
+		/*
+		 * A vCPU waits for the passes (ppoller_help): let it take
+		 * them.  On a shared core it is woken by our unlock and runs
+		 * once we yield; elsewhere it takes them within microseconds.
+		 */
+		if (softee_load_acquire(&p->help_want)) {
+			PCNT(p->st.help_yields, 1);
+			sched_yield();
+			continue;
+		}
 		if (pthread_mutex_trylock(&p->iter_mu)) {
 			/*
 			 * A vCPU runs the passes while its read is out
@@ -561,6 +571,8 @@ static void poller_loop(struct softee_poller *p)
 /* A helping thread reads the tables under RCU too: registered once, until it exits. */
 static pthread_key_t help_key;
 static pthread_once_t help_once = PTHREAD_ONCE_INIT;
+/* How long a vCPU blocks for the passes the data thread is running. */
+#define HELP_LOCK_WAIT_NS	1000000L
 /* The poller whose passes this thread runs while its read is out. */
 static __thread struct softee_poller *help_held;
 
@@ -600,13 +612,38 @@ int ppoller_help(void *arg)
 	struct softee_poller *p = arg;
 
 	if (help_held != p) {
-		if (!softee_load_acquire(&p->running) || pthread_mutex_trylock(&p->iter_mu))
+		if (!softee_load_acquire(&p->running))
 			return 0;
+		if (pthread_mutex_trylock(&p->iter_mu)) {
+			/*
+			 * The data thread is in a pass: wait for its end,
+			 * blocked (its unlock wakes us; help_want keeps it from
+			 * taking the next), not in a sleep that may outlast
+			 * the round trip.  Bounded: 1 ms, then the wait goes
+			 * on as usual (its own timeout still holds).
+			 */
+			struct timespec ts;
+			int r;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += HELP_LOCK_WAIT_NS;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			__atomic_add_fetch(&p->help_want, 1, __ATOMIC_SEQ_CST);
+			r = pthread_mutex_clocklock(&p->iter_mu, CLOCK_MONOTONIC, &ts);
+			__atomic_sub_fetch(&p->help_want, 1, __ATOMIC_SEQ_CST);
+			if (r)
+				return 0;
+		}
 		help_held = p;
 		pthread_once(&help_once, help_key_make);
 		if (!pthread_getspecific(help_key)) {
 			urcu_memb_register_thread();
 			pthread_setspecific(help_key, p);
+			/* Its sleeps while it waits must be short, as the data thread's. */
+			prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 		}
 	}
 	if (!softee_load_acquire(&p->running) || softee_load_acquire(&p->stop)) {

@@ -232,6 +232,12 @@ struct softee_poller {
 	 * Everything marked (D) is touched under it.
 	 */
 	pthread_mutex_t iter_mu;
+	/*
+	 * vCPUs blocked for iter_mu (atomic): while not zero the data thread
+	 * does not take it again after a pass, so that a vCPU on its core
+	 * gets it at once instead of sleeping and trying again.
+	 */
+	int help_want;
 
 	/* the data thread */
 	pthread_t thread;

@@ -248,6 +248,7 @@ int softee_poller_wait_ready(struct softee_poller *p, unsigned int n, uint64_t t
 /* Counters the poller keeps for itself (not per device). */
 struct softee_poller_stats {
 	uint64_t loops, idle_sleeps;
+	uint64_t help_yields;			/* passes left to a vCPU waiting for them */
 	uint64_t ring_entries;			/* entries taken from the rings */
 	uint64_t ring_errors;			/* rings found broken or dead */
 	uint64_t no_region;			/* entries of no known region */
