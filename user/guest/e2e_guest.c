@@ -225,9 +225,10 @@ static void pe_bench_read(struct pe_params *p)
  * the poller and the box).  The MSI goes out behind the DMA's last write,
  * so the data is in place when it comes.
  */
-static uint32_t pe_dma_irq(const struct pe_params *p, uint64_t host, uint32_t len, uint32_t dir)
+static uint32_t pe_dma_irq(struct pe_params *p, uint64_t host, uint32_t len, uint32_t dir)
 {
-	uint64_t before = pe_irqs, t0 = rdtsc();
+	uint64_t before = pe_irqs, t0 = rdtsc(), t1, t2;
+	uint32_t st;
 
 	wreg(p, SOFTEE_TESTDEV_STATUS, SOFTEE_TESTDEV_STATUS_DONE | SOFTEE_TESTDEV_STATUS_ERROR);
 	wreg(p, SOFTEE_TESTDEV_DMA_HOST_LO, (uint32_t)host);
@@ -236,13 +237,20 @@ static uint32_t pe_dma_irq(const struct pe_params *p, uint64_t host, uint32_t le
 	wreg(p, SOFTEE_TESTDEV_DMA_LEN, len);
 	wreg(p, SOFTEE_TESTDEV_DMA_DIR, dir);
 	guest_irq_disable();
+	t1 = rdtsc();
 	wreg(p, SOFTEE_TESTDEV_CTRL, SOFTEE_TESTDEV_CTRL_START | SOFTEE_TESTDEV_CTRL_IRQ_EN);
 	while (pe_irqs == before && rdtsc() - t0 < 60000000000ULL) {
 		guest_safe_halt();	/* returns after the handler ran */
 		guest_irq_disable();
 	}
 	guest_irq_enable();
-	return reg(p, SOFTEE_TESTDEV_STATUS);
+	t2 = rdtsc();
+	st = reg(p, SOFTEE_TESTDEV_STATUS);
+	p->t_setup += t1 - t0;
+	p->t_wait += t2 - t1;
+	p->t_status += rdtsc() - t2;
+
+	return st;
 }
 
 /* DMA of len bytes to the device and back, until the budget is spent. */
@@ -251,6 +259,7 @@ static void pe_bench_dma(struct pe_params *p)
 	uint32_t len = (uint32_t)p->len, st;
 	uint64_t t0 = rdtsc(), n = 0;
 
+	p->t_setup = p->t_wait = p->t_status = 0;
 	do {
 		st = pe_dma_irq(p, p->buf_a, len, SOFTEE_TESTDEV_DIR_TO_DEV);
 		p->errors += st != SOFTEE_TESTDEV_STATUS_DONE;

@@ -267,6 +267,10 @@ static void print_counters(struct host *h)
 	       (unsigned long long)c->dma_rejected, (unsigned long long)c->msi,
 	       (unsigned long long)c->cpl_timeouts, (unsigned long long)c->fail_fast,
 	       (unsigned long long)in.s.retrans);
+	printf("counters: link: frames out %llu in %llu, retransmission timeouts %llu, srtt %.1f us, min rtt %.1f us, rate %.0f MB/s\n",
+	       (unsigned long long)in.s.tx_frames, (unsigned long long)in.s.rx_frames,
+	       (unsigned long long)in.s.timeouts, in.s.srtt_ns / 1e3, in.s.min_rtt_ns / 1e3,
+	       in.s.rate_Bps / 1e6);
 	if (h->split) {
 		struct softee_split_stats ss;
 
@@ -479,6 +483,11 @@ static int prog_bench(struct host *h)
 		       2.0 * sizes[i] * p->iters / (p->ticks / h->tsc_hz) / 1e6);
 		printf("# %s: %llu round trips of %u bytes each way in %.0f ms\n", names[i],
 		       (unsigned long long)p->iters, sizes[i], p->ticks / h->tsc_hz * 1e3);
+		if (p->iters)
+			printf("# %s: per DMA %.1f us register writes, %.1f us START to MSI, %.1f us STATUS read\n",
+			       names[i], p->t_setup / h->tsc_hz * 1e6 / (2.0 * p->iters),
+			       p->t_wait / h->tsc_hz * 1e6 / (2.0 * p->iters),
+			       p->t_status / h->tsc_hz * 1e6 / (2.0 * p->iters));
 	}
 	return 0;
 }

@@ -50,6 +50,8 @@ struct pe_params {
 	/* benchmarks: out */
 	uint64_t iters, ticks;		/* BENCH_DMA: round trips done, TSC ticks they took */
 	uint64_t errors;		/* BENCH_*: all-ones reads, DMA error status */
+	uint64_t t_setup, t_wait, t_status; /* BENCH_DMA: ticks in the register writes,
+					 * from START to the MSI, in the STATUS read */
 };
 
 void pe_guest_main(uint64_t params_gpa);
