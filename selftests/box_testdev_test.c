@@ -1614,17 +1614,33 @@ TEST_F(group, change_at_run_time)
 
 TEST(crc32)
 {
-	uint8_t buf[300];
+	static uint8_t buf[1 << 20];
 	unsigned int len, off;
 
 	EXPECT_EQ(0xcbf43926u, softee_crc32(0, "123456789", 9));
 	EXPECT_EQ(0xcbf43926u, softee_testdev_crc32(0, "123456789", 9));
 	EXPECT_EQ(0, softee_crc32(0, "", 0));
 	fill(buf, sizeof(buf), 5);
-	for (off = 0; off < 8; off++)
-		for (len = 0; len < 256; len++)
+	/*
+	 * Every length up to past 4 blocks of 64 and every alignment: the
+	 * folding (64 bytes and more) and the tables against the bitwise
+	 * reference, through each of its tails (len % 64, len % 16).
+	 */
+	for (off = 0; off < 16; off++)
+		for (len = 0; len < 600; len++) {
 			ASSERT_EQ(softee_testdev_crc32(0, buf + off, len), softee_crc32(0, buf + off, len));
-	/* continuable */
+			ASSERT_EQ(softee_testdev_crc32(0, buf + off, len),
+				  softee_crc32_tables(0, buf + off, len));
+		}
+	/* a DMA's size, and all ones or zeros (what the register folding must not lose) */
+	EXPECT_EQ(softee_testdev_crc32(0, buf + 3, sizeof(buf) - 3), softee_crc32(0, buf + 3, sizeof(buf) - 3));
+	memset(buf, 0xff, 4096);
+	EXPECT_EQ(softee_testdev_crc32(0, buf, 4096), softee_crc32(0, buf, 4096));
+	memset(buf, 0, 4096);
+	EXPECT_EQ(softee_testdev_crc32(0, buf, 4096), softee_crc32(0, buf, 4096));
+	fill(buf, 4096, 9);
+	/* continuable, from a register that is not the initial one */
+	EXPECT_EQ(softee_crc32(0, buf, 3000), softee_crc32(softee_crc32(0, buf, 123), buf + 123, 2877));
 	EXPECT_EQ(softee_crc32(0, buf, 300), softee_crc32(softee_crc32(0, buf, 123), buf + 123, 177));
 }
 

@@ -5,7 +5,8 @@
 # (user/netdev/build.mk, included after this file: name the library
 # literally here, as prerequisites are expanded as they are read).
 LIBSOFTEE_SRCS += user/box/box.c user/box/box_dma.c user/box/box_ctl.c user/box/pcicfg.c \
-		  user/box/endpoint.c user/box/testdev.c user/box/nvme.c
+		  user/box/endpoint.c user/box/testdev.c user/box/nvme.c \
+		  user/box/crc32.c
 
 USER_PROGS += $(B)/softee-box
 $(B)/softee-box: $(B)/user/box/main.o $(B)/libsoftee_dpdk.a $(B)/libsoftee.a

@@ -348,7 +348,12 @@ struct softee_nvme_cfg {
 int softee_nvme_create(struct softee_endpoint **ep, const struct softee_ep_cfg *cfg,
 		       const struct softee_nvme_cfg *ncfg, char *err, size_t errlen);
 
-/* CRC-32 as IEEE 802.3 and zlib compute it (continuable: crc = 0 to start). */
+/*
+ * CRC-32 as IEEE 802.3 and zlib compute it (continuable: crc = 0 to start);
+ * folded with carry-less multiplies where the CPU has them (user/box/crc32.c).
+ * _tables: the same from tables alone, for tests and comparisons.
+ */
 uint32_t softee_crc32(uint32_t crc, const void *p, size_t len);
+uint32_t softee_crc32_tables(uint32_t crc, const void *p, size_t len);
 
 #endif /* _SOFTEE_ENDPOINT_H */
