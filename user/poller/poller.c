@@ -575,6 +575,8 @@ static pthread_once_t help_once = PTHREAD_ONCE_INIT;
 #define HELP_LOCK_WAIT_NS	1000000L
 /* The poller whose passes this thread runs while its read is out. */
 static __thread struct softee_poller *help_held;
+/* This thread's timer slack is set for short sleeps. */
+static __thread bool help_slack;
 
 static void help_unregister(void *v)
 {
@@ -611,6 +613,11 @@ int ppoller_help(void *arg)
 {
 	struct softee_poller *p = arg;
 
+	if (!help_slack) {
+		/* The waiter's sleeps between calls must be short, as the data thread's. */
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+		help_slack = true;
+	}
 	if (help_held != p) {
 		if (!softee_load_acquire(&p->running))
 			return 0;
@@ -642,8 +649,6 @@ int ppoller_help(void *arg)
 		if (!pthread_getspecific(help_key)) {
 			urcu_memb_register_thread();
 			pthread_setspecific(help_key, p);
-			/* Its sleeps while it waits must be short, as the data thread's. */
-			prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 		}
 	}
 	if (!softee_load_acquire(&p->running) || softee_load_acquire(&p->stop)) {
