@@ -370,7 +370,7 @@ FIXTURE_SETUP(daemon)
 		dup2(fd, 1);
 		execl(find_box(), find_box(), "--dev", "socket:sbx0", "--group", "5", "--ctl",
 		      self->sock, "--hb-ms", "20", "--name", "test-box", "--log-level", "debug",
-		      (char *)NULL);
+		      "--no-pacing", (char *)NULL);
 		_exit(127);
 	}
 	ASSERT_EQ(0, softee_netdev_open("socket:sbx1", &nc, &self->nd, err, sizeof(err))) {
@@ -509,6 +509,10 @@ TEST_F(daemon, control_socket_and_sigterm)
 		TH_LOG("%s", out);
 	}
 	EXPECT_NE(NULL, strstr(out, "\"name\":\"test-host\""));
+	/* --no-pacing reached the rate control: it never held a frame */
+	EXPECT_NE(NULL, strstr(out, "\"pacing\":false,\"tx_paced\":0,")) {
+		TH_LOG("%s", out);
+	}
 	ASSERT_NE(NULL, ctl(self->sock, "nonsense", out, sizeof(out)));
 	EXPECT_EQ(0, strncmp(out, "error: ", 7));
 	/* configured by us, the box says whose the device is */

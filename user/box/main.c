@@ -56,6 +56,7 @@ struct opts {
 	uint32_t hb_ms, hb_miss;
 	uint32_t mtu;
 	bool vlan;
+	bool no_pacing;
 	uint32_t tags, cpl_timeout_ms, rcb;
 	const char *fault;
 	uint64_t seed;
@@ -125,6 +126,8 @@ static void usage(void)
 		"  --hb-ms N --hb-miss N   heartbeat period and misses before a peer is lost (100, 3)\n"
 		"  --mtu N              bytes after the EtherType (the link's)\n"
 		"  --vlan               tag frames with VID = group\n"
+		"  --no-pacing          rate control measures but never holds a frame (cores\n"
+		"                       shared with the host's threads: Documentation/box.rst)\n"
 		"  --tags N             DMA reads in flight, 1..256 (64)\n"
 		"  --cpl-timeout-ms N   DMA read completion timeout (1000)\n"
 		"  --rcb 64|128         read completion boundary (64)\n"
@@ -179,6 +182,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "hb-miss", required_argument, NULL, 'K' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "vlan", no_argument, NULL, 'V' },
+		{ "no-pacing", no_argument, NULL, 'P' },
 		{ "tags", required_argument, NULL, 't' },
 		{ "cpl-timeout-ms", required_argument, NULL, 'T' },
 		{ "rcb", required_argument, NULL, 'r' },
@@ -210,6 +214,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'K': o->hb_miss = (uint32_t)num("--hb-miss", optarg, 1, 1000); break;
 		case 'm': o->mtu = (uint32_t)num("--mtu", optarg, 64, 9000); break;
 		case 'V': o->vlan = true; break;
+		case 'P': o->no_pacing = true; break;
 		case 't': o->tags = (uint32_t)num("--tags", optarg, 1, SOFTEE_BOX_MAX_TAGS); break;
 		case 'T': o->cpl_timeout_ms = (uint32_t)num("--cpl-timeout-ms", optarg, 1, 600000); break;
 		case 'r':
@@ -480,6 +485,7 @@ int main(int argc, char **argv)
 	bc.xport.hb_period_ns = (uint64_t)o.hb_ms * 1000000ULL;
 	bc.xport.hb_miss = o.hb_miss;
 	bc.xport.seed = o.seed;
+	bc.xport.rate.no_pacing = o.no_pacing;
 	bc.tags = o.tags;
 	bc.cpl_timeout_ns = (uint64_t)o.cpl_timeout_ms * 1000000ULL;
 	bc.rcb = o.rcb;

@@ -60,6 +60,7 @@ struct opts {
 	int cpu;
 	uint32_t max_payload;
 	bool no_merge;
+	bool no_pacing;
 	uint32_t duration_s;
 	uint32_t hb_ms, hb_miss;
 	uint8_t msi_vector;
@@ -113,6 +114,8 @@ static void usage(void)
 		"                         (DPDK lcores, if the EAL has those numbers)\n"
 		"  --max-payload B        MWr/CplD payload (default: what a frame holds)\n"
 		"  --no-merge             one MWr per posted write\n"
+		"  --no-pacing            rate control measures but never holds a frame (cores\n"
+		"                         shared with the VMM and the box: Documentation/poller.rst)\n"
 		"  --msi-vector V         first MSI vector handed out (0x40)\n"
 		"  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost\n"
 		"  --duration-s S         stop after S seconds\n"
@@ -325,6 +328,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'C' },
 		{ "max-payload", required_argument, NULL, 'P' },
 		{ "no-merge", no_argument, NULL, 'M' },
+		{ "no-pacing", no_argument, NULL, 'N' },
 		{ "msi-vector", required_argument, NULL, 'V' },
 		{ "hb-ms", required_argument, NULL, 'H' },
 		{ "hb-miss", required_argument, NULL, 'K' },
@@ -363,6 +367,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'C': o->cpu = (int)num("--cpu", optarg, 1023) + 1; break;
 		case 'P': o->max_payload = (uint32_t)num("--max-payload", optarg, 4096); break;
 		case 'M': o->no_merge = true; break;
+		case 'N': o->no_pacing = true; break;
 		case 'V': o->msi_vector = (uint8_t)num("--msi-vector", optarg, 0xff); break;
 		case 'H': o->hb_ms = (uint32_t)num("--hb-ms", optarg, 60000); break;
 		case 'K': o->hb_miss = (uint32_t)num("--hb-miss", optarg, 1000); break;
@@ -496,6 +501,7 @@ int main(int argc, char **argv)
 	cfg.cpl_timeout_ns = (uint64_t)o.timeout_us * 1000;
 	cfg.max_payload = o.max_payload;
 	cfg.merge_max = o.no_merge ? 1 : 0;
+	cfg.rate.no_pacing = o.no_pacing;
 	cfg.msi_vector = o.msi_vector;
 	cfg.hb_period_ns = (uint64_t)o.hb_ms * 1000000ULL;
 	cfg.hb_miss = o.hb_miss;
