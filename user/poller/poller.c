@@ -572,11 +572,11 @@ static void poller_loop(struct softee_poller *p)
 static pthread_key_t help_key;
 static pthread_once_t help_once = PTHREAD_ONCE_INIT;
 /* How long a vCPU blocks for the passes the data thread is running. */
-#define HELP_LOCK_WAIT_NS	1000000L
+#define HELP_LOCK_WAIT_NS	1000000ULL
 /* The poller whose passes this thread runs while its read is out. */
 static __thread struct softee_poller *help_held;
-/* This thread's timer slack is set for short sleeps. */
-static __thread bool help_slack;
+/* This thread is set up to help: registered with RCU, short timer slack. */
+static __thread bool help_ready;
 
 static void help_unregister(void *v)
 {
@@ -587,6 +587,20 @@ static void help_unregister(void *v)
 static void help_key_make(void)
 {
 	pthread_key_create(&help_key, help_unregister);
+}
+
+/*
+ * Once per helping thread, at its first call: it reads the tables under
+ * RCU (unregistered when it exits), and the waiter's sleeps between calls
+ * must be short, as the data thread's.
+ */
+static void help_thread_setup(struct softee_poller *p)
+{
+	pthread_once(&help_once, help_key_make);
+	urcu_memb_register_thread();
+	pthread_setspecific(help_key, p);
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	help_ready = true;
 }
 
 void ppoller_help_done(void *arg)
@@ -613,11 +627,8 @@ int ppoller_help(void *arg)
 {
 	struct softee_poller *p = arg;
 
-	if (!help_slack) {
-		/* The waiter's sleeps between calls must be short, as the data thread's. */
-		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-		help_slack = true;
-	}
+	if (!help_ready)
+		help_thread_setup(p);
 	if (help_held != p) {
 		if (!softee_load_acquire(&p->running))
 			return 0;
@@ -629,15 +640,11 @@ int ppoller_help(void *arg)
 			 * the round trip.  Bounded: 1 ms, then the wait goes
 			 * on as usual (its own timeout still holds).
 			 */
-			struct timespec ts;
+			uint64_t until = softee_now_ns() + HELP_LOCK_WAIT_NS;
+			struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ULL),
+					       .tv_nsec = (long)(until % 1000000000ULL) };
 			int r;
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += HELP_LOCK_WAIT_NS;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
 			__atomic_add_fetch(&p->help_want, 1, __ATOMIC_SEQ_CST);
 			r = pthread_mutex_clocklock(&p->iter_mu, CLOCK_MONOTONIC, &ts);
 			__atomic_sub_fetch(&p->help_want, 1, __ATOMIC_SEQ_CST);
@@ -645,11 +652,6 @@ int ppoller_help(void *arg)
 				return 0;
 		}
 		help_held = p;
-		pthread_once(&help_once, help_key_make);
-		if (!pthread_getspecific(help_key)) {
-			urcu_memb_register_thread();
-			pthread_setspecific(help_key, p);
-		}
 	}
 	if (!softee_load_acquire(&p->running) || softee_load_acquire(&p->stop)) {
 		ppoller_help_done(p);
