@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Delay-based rate control: the rate grows additively while the queueing
- * delay stays under the target and falls multiplicatively above it; the
- * token bucket holds TX to the rate; and on a simulated 1 Gbit/s link with
- * a deep queue, the transport keeps the queue short where an unpaced sender
- * fills it.
+ * delay stays under the target and falls multiplicatively above it, if
+ * the sender was limited; a stall that delays a few samples is not a
+ * queue; the token bucket holds TX to the rate; and on a simulated
+ * 1 Gbit/s link with a deep queue, the transport keeps the queue short
+ * where an unpaced sender fills it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -81,10 +82,11 @@ TEST(rate_falls_under_high_delay)
 	c.rate_init_Bps = 800000000;
 	ASSERT_EQ(0, softee_ratectl_init(&rc, &c, 0));
 	softee_ratectl_rtt_sample(&rc, 50 * US, now);		/* the floor */
-	r0 = rc.rate_Bps;
-	/* a queue builds: RTT 50 us + 1 ms */
+	r0 = rc.rate_Bps + c.ai_step_Bps;			/* its period ends in a step up */
+	/* a queue builds: RTT 50 us + 1 ms; the window is full */
 	for (i = 0; i < 2000; i++) {
 		now += 10 * US;
+		softee_ratectl_blocked(&rc);
 		softee_ratectl_rtt_sample(&rc, 1050 * US, now);
 		ASSERT_GE(r0, rc.rate_Bps);
 	}
@@ -111,16 +113,20 @@ TEST(decrease_once_per_interval)
 	c.ewma_shift = 1;
 	ASSERT_EQ(0, softee_ratectl_init(&rc, &c, 0));
 	softee_ratectl_rtt_sample(&rc, 10 * US, 0);
-	/* srtt jumps far over 10 + 200 us: one cut, then none within the interval */
+	softee_ratectl_rtt_sample(&rc, 10 * US, 1 * MS);	/* +1 step */
+	EXPECT_EQ(1, rc.stats.increases);
+	/* RTT jumps far over 10 + 200 us: one cut, then none within the interval */
 	now = 10 * MS;
+	softee_ratectl_blocked(&rc);
 	softee_ratectl_rtt_sample(&rc, 2 * MS, now);
 	softee_ratectl_rtt_sample(&rc, 2 * MS, now + 1);
 	softee_ratectl_rtt_sample(&rc, 2 * MS, now + 2);
 	EXPECT_EQ(1, rc.stats.decreases);
-	EXPECT_GT(800000000, rc.rate_Bps);
-	EXPECT_LE(400000000, rc.rate_Bps);
+	EXPECT_GT(810000000, rc.rate_Bps);
+	EXPECT_LE(405000000, rc.rate_Bps);
 	r = rc.rate_Bps;
 	/* the interval is an RTT when that is longer (srtt ~1.75 ms here) */
+	softee_ratectl_blocked(&rc);
 	softee_ratectl_rtt_sample(&rc, 2 * MS, now + 1 * MS);
 	EXPECT_EQ(r, rc.rate_Bps);
 	softee_ratectl_rtt_sample(&rc, 2 * MS, now + 3 * MS);
@@ -142,17 +148,98 @@ TEST(decrease_proportional_to_excess)
 	c.rate_init_Bps = 800000000;
 	c.ewma_shift = 16;				/* srtt = first sample, then barely moves */
 	ASSERT_EQ(0, softee_ratectl_init(&rc, &c, 0));
-	softee_ratectl_rtt_sample(&rc, 250 * US, 0);	/* srtt 250 us */
-	rc.min_rtt_ns = 0;				/* queueing delay 250 us, target 200 */
+	softee_ratectl_rtt_sample(&rc, 250 * US, 0);
+	rc.min_rtt_ns = 0;				/* queueing delay = the sample; target 200 */
+	softee_ratectl_blocked(&rc);
 	softee_ratectl_rtt_sample(&rc, 250 * US, 1 * MS);
 	EXPECT_EQ(720000000, rc.rate_Bps);		/* f = 1 - 0.5 * 50/250 = 0.9 */
-	rc.srtt_ns = 500 * US;
+	softee_ratectl_blocked(&rc);
 	softee_ratectl_rtt_sample(&rc, 500 * US, 2 * MS);
 	EXPECT_EQ(504000000, rc.rate_Bps);		/* f = 1 - 0.5 * 300/500 = 0.7 */
-	rc.srtt_ns = 20 * MS;
+	softee_ratectl_blocked(&rc);
 	softee_ratectl_rtt_sample(&rc, 20 * MS, 30 * MS);
 	EXPECT_EQ(254520000, rc.rate_Bps);		/* f = 1 - 0.5 * 19.8/20 = 0.505 */
 	EXPECT_EQ(3, rc.stats.decreases);
+}
+
+/*
+ * A peer that was off its core for 3 ms acks late, and the few samples of
+ * that while read 3 ms; the next fresh one is short again.  Each ms, with
+ * the window full all along: no cut, as a queue (every sample long) has.
+ */
+TEST(a_stall_is_not_a_queue)
+{
+	struct softee_ratectl rc;
+	struct softee_ratectl_cfg c = base;
+	uint64_t now = 0, worst = 0;
+	int i;
+
+	c.rate_init_Bps = 800000000;
+	ASSERT_EQ(0, softee_ratectl_init(&rc, &c, 0));
+	for (i = 0; i < 10000; i++) {
+		now += 10 * US;
+		softee_ratectl_blocked(&rc);
+		softee_ratectl_rtt_sample(&rc, i % 100 < 5 ? 3 * MS : 50 * US, now);
+		if (softee_ratectl_queue_delay(&rc) > worst)
+			worst = softee_ratectl_queue_delay(&rc);
+	}
+	note("stalls: srtt - min_rtt up to %.0f us, rate %.0f MB/s, %lu increases\n",
+	     worst / 1e3, rc.rate_Bps / 1e6, (unsigned long)rc.stats.increases);
+	EXPECT_EQ(0, rc.stats.decreases);
+	EXPECT_EQ(c.rate_max_Bps, rc.rate_Bps);
+	/* the smoothed RTT did see the stalls: it alone would have cut */
+	EXPECT_LT(c.target_delay_ns, worst);
+}
+
+/*
+ * Long samples while the sender used a small part of its rate, as a guest
+ * doing little I/O behind a delay it did not cause: the rate is kept and
+ * app_limited counts it.  Sending half the rate, or being held by the
+ * window, makes the same delay cut.
+ */
+TEST(app_limited_sender_keeps_its_rate)
+{
+	struct softee_ratectl rc;
+	struct softee_ratectl_cfg c = base;
+	uint64_t now = 0, r;
+	int i;
+
+	c.rate_init_Bps = 800000000;			/* 800 bytes per us */
+	c.no_pacing = true;
+	ASSERT_EQ(0, softee_ratectl_init(&rc, &c, 0));
+	softee_ratectl_rtt_sample(&rc, 50 * US, now);
+	for (i = 0; i < 1000; i++) {
+		now += 10 * US;
+		softee_ratectl_sent(&rc, 1524);		/* 150 MB/s */
+		softee_ratectl_rtt_sample(&rc, 2 * MS, now);
+	}
+	EXPECT_EQ(0, rc.stats.decreases);
+	/* one step up: the period of the first, short sample */
+	EXPECT_EQ(800000000 + c.ai_step_Bps, rc.rate_Bps);
+	EXPECT_LT(0, rc.stats.app_limited);
+	/* 3 x 1524 bytes per 10 us is 457 MB/s: over half the rate */
+	for (i = 0; i < 300; i++) {
+		now += 10 * US;
+		softee_ratectl_sent(&rc, 3 * 1524);
+		softee_ratectl_rtt_sample(&rc, 2 * MS, now);
+	}
+	EXPECT_LT(0, rc.stats.decreases);
+	r = rc.rate_Bps;
+	EXPECT_GT(800000000, r);
+	note("app-limited: %lu periods kept the rate; at half the rate sent, cut to %.0f MB/s\n",
+	     (unsigned long)rc.stats.app_limited, r / 1e6);
+	/* a full window says the same at any rate sent */
+	c.no_pacing = false;
+	ASSERT_EQ(0, softee_ratectl_init(&rc, &c, 0));
+	softee_ratectl_rtt_sample(&rc, 50 * US, 0);
+	now = 0;
+	for (i = 0; i < 1000; i++) {
+		now += 10 * US;
+		softee_ratectl_blocked(&rc);
+		softee_ratectl_rtt_sample(&rc, 2 * MS, now);
+	}
+	EXPECT_LT(0, rc.stats.decreases);
+	EXPECT_EQ(0, rc.stats.app_limited);
 }
 
 TEST(min_rtt_forgotten_after_its_window)

@@ -339,6 +339,8 @@ static void box_snapshot(struct softee_poller *p, struct pbox *b)
 		s.rate_Bps = pe->rc.rate_Bps;
 		s.srtt_ns = pe->rc.srtt_ns;
 		s.min_rtt_ns = pe->rc.min_rtt_ns == UINT64_MAX ? 0 : pe->rc.min_rtt_ns;
+		s.rate_cuts = pe->rc.stats.decreases;
+		s.rate_app_limited = pe->rc.stats.app_limited;
 	}
 	pthread_mutex_lock(&p->lock);
 	b->snap = s;

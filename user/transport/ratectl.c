@@ -37,10 +37,35 @@ int softee_ratectl_init(struct softee_ratectl *rc, const struct softee_ratectl_c
 	rc->cfg = c;
 	rc->rate_Bps = c.rate_init_Bps;
 	rc->min_rtt_ns = UINT64_MAX;
+	rc->period_min_ns = UINT64_MAX;
 	rc->tokens = c.bucket_bytes;
 	rc->last_fill = now_ns;
 	rc->last_adjust = now_ns;
 	return 0;
+}
+
+/* The rate was just looked at: what follows is measured afresh. */
+static void new_period(struct softee_ratectl *rc, uint64_t now_ns)
+{
+	rc->last_adjust = now_ns;
+	rc->period_min_ns = UINT64_MAX;
+	rc->period_bytes = rc->stats.sent_bytes;
+	rc->period_held = rc->stats.paced + rc->stats.blocked;
+}
+
+/*
+ * Was the sender limited since the last change?  A frame waited for
+ * tokens, the window or the link held frames back, or the bytes sent reach
+ * half of what the rate allowed.  If not, it sent what it had: the
+ * application, not the rate, set its pace.
+ */
+static bool rate_limited(const struct softee_ratectl *rc, uint64_t now_ns)
+{
+	unsigned __int128 sent = rc->stats.sent_bytes - rc->period_bytes;
+
+	if (rc->stats.paced + rc->stats.blocked != rc->period_held)
+		return true;
+	return sent * 2000000000ULL >= (unsigned __int128)rc->rate_Bps * (now_ns - rc->last_adjust);
 }
 
 /* The least time between two rate changes: an interval, or an RTT if longer. */
@@ -69,7 +94,7 @@ static void decrease(struct softee_ratectl *rc, uint64_t qdelay_ns, uint64_t now
 		r = (unsigned __int128)rc->rate_Bps * num / den;
 	}
 	rc->rate_Bps = r < rc->cfg.rate_min_Bps ? rc->cfg.rate_min_Bps : (uint64_t)r;
-	rc->last_adjust = now_ns;
+	new_period(rc, now_ns);
 	rc->stats.decreases++;
 }
 
@@ -83,6 +108,7 @@ uint64_t softee_ratectl_queue_delay(const struct softee_ratectl *rc)
 void softee_ratectl_rtt_sample(struct softee_ratectl *rc, uint64_t rtt_ns, uint64_t now_ns)
 {
 	uint32_t sh = rc->cfg.ewma_shift;
+	uint64_t qdelay;
 
 	rc->stats.samples++;
 	rc->last_rtt_ns = rtt_ns;
@@ -94,19 +120,25 @@ void softee_ratectl_rtt_sample(struct softee_ratectl *rc, uint64_t rtt_ns, uint6
 		rc->srtt_ns = rtt_ns ? rtt_ns : 1;
 	else
 		rc->srtt_ns = rc->srtt_ns - (rc->srtt_ns >> sh) + (rtt_ns >> sh);
+	if (rtt_ns < rc->period_min_ns)
+		rc->period_min_ns = rtt_ns;
 
 	if (now_ns - rc->last_adjust < adjust_gap(rc))
 		return;
-	if (softee_ratectl_queue_delay(rc) <= rc->cfg.target_delay_ns) {
+	qdelay = rc->period_min_ns > rc->min_rtt_ns ? rc->period_min_ns - rc->min_rtt_ns : 0;
+	if (qdelay <= rc->cfg.target_delay_ns) {
 		if (rc->rate_Bps < rc->cfg.rate_max_Bps) {
 			rc->rate_Bps += rc->cfg.ai_step_Bps;
 			if (rc->rate_Bps > rc->cfg.rate_max_Bps)
 				rc->rate_Bps = rc->cfg.rate_max_Bps;
 			rc->stats.increases++;
 		}
-		rc->last_adjust = now_ns;
+		new_period(rc, now_ns);
+	} else if (!rate_limited(rc, now_ns)) {
+		rc->stats.app_limited++;
+		new_period(rc, now_ns);
 	} else {
-		decrease(rc, softee_ratectl_queue_delay(rc), now_ns);
+		decrease(rc, qdelay, now_ns);
 	}
 }
 
@@ -154,6 +186,11 @@ bool softee_ratectl_may_send(struct softee_ratectl *rc, uint32_t wire_bytes, uin
 		return true;
 	rc->stats.paced++;
 	return false;
+}
+
+void softee_ratectl_blocked(struct softee_ratectl *rc)
+{
+	rc->stats.blocked++;
 }
 
 void softee_ratectl_sent(struct softee_ratectl *rc, uint32_t wire_bytes)

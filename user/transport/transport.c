@@ -731,8 +731,12 @@ static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
 		cursor = g->tx;
 		while (n < burst) {
 			if (cursor == g->nxt) {
-				if (!softee_gbn_window_open(g) || !pp->q_used)
+				if (!pp->q_used)
 					break;
+				if (!softee_gbn_window_open(g)) {
+					softee_ratectl_blocked(&pp->pub.rc);
+					break;
+				}
 				build_frame(t, pp);
 			}
 			len = pp->flen[cursor & pp->slots_mask];
@@ -770,6 +774,7 @@ static int peer_tx(struct softee_transport *t, struct peer_priv *pp)
 			softee_gbn_ack_sent(g);
 		if ((unsigned int)ret < n) {
 			CNT(t, pp, tx_busy, n - ret);
+			softee_ratectl_blocked(&pp->pub.rc);
 			break;
 		}
 		if (n < burst)

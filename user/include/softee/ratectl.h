@@ -5,17 +5,28 @@
  * caller.
  *
  * Delay: each round-trip sample (from an echoed timestamp) updates a
- * smoothed RTT (EWMA, gain 1/2^ewma_shift) and the minimum RTT (the
- * propagation delay plus fixed costs; forgotten after min_rtt_window_ns so
- * that a route change is learnt).  Queueing delay = srtt - min_rtt.
+ * smoothed RTT (EWMA, gain 1/2^ewma_shift, for display and timers), the
+ * minimum RTT (the propagation delay plus fixed costs; forgotten after
+ * min_rtt_window_ns so that a route change is learnt) and the least
+ * sample since the rate last changed.  Queueing delay = that least sample
+ * - min_rtt: a queue on the path delays every frame that crosses it, while
+ * a process that was off its core for a while delays only the frames of
+ * that while, and the next fresh sample is short again (LEDBAT's filter of
+ * the current delay, RFC 6817).
  *
  * Rate: at most once per adjust interval (the larger of interval_ns and
  * the current srtt), if the queueing delay is at or under target_delay_ns
  * the rate grows by ai_step_Bps (additive increase); above it, the rate is
  * multiplied by a factor between 1 and md = md_num/md_den (multiplicative
  * decrease), the stronger the further the delay is over the target: md
- * itself from twice the target up.  A retransmission timeout multiplies by
- * md.  The rate stays within [rate_min, rate_max].
+ * itself from twice the target up -- but only if the sender was limited
+ * since the last change (a frame waited for tokens, the window or the link
+ * held frames back: softee_ratectl_blocked, or it sent at least half the
+ * rate).  A sender that uses a small part of its rate is not
+ * what fills a queue, and cutting a rate it does not use would go on
+ * without end while the delay has another cause (counted as app_limited).
+ * A retransmission timeout multiplies by md in every case.  The rate stays
+ * within [rate_min, rate_max].
  *
  * Pacing: a token bucket filled at the rate, holding at most bucket_bytes;
  * a frame may leave while the bucket is not empty (it may go negative by
@@ -47,6 +58,8 @@ struct softee_ratectl_stats {
 	uint64_t increases, decreases;	/* rate changes */
 	uint64_t timeouts;		/* decreases caused by a timeout */
 	uint64_t paced;			/* times a frame had to wait for tokens */
+	uint64_t blocked;		/* times the window or the link held frames back */
+	uint64_t app_limited;		/* delay over target, no cut: the sender was not limited */
 	uint64_t sent_bytes;		/* wire bytes through the bucket */
 };
 
@@ -58,6 +71,9 @@ struct softee_ratectl {
 	uint64_t last_rtt_ns;
 	uint64_t min_rtt_stamp;		/* when min_rtt was set */
 	uint64_t last_adjust;		/* when the rate last changed */
+	uint64_t period_min_ns;		/* least sample since then (UINT64_MAX: none) */
+	uint64_t period_bytes;		/* sent_bytes then */
+	uint64_t period_held;		/* stats.paced + stats.blocked then */
 	int64_t tokens;			/* bytes (may be negative by one frame) */
 	uint64_t frac;			/* fraction of a byte not yet added, in 1e-9 bytes */
 	uint64_t last_fill;		/* when tokens were last added */
@@ -80,11 +96,13 @@ void softee_ratectl_rtt_sample(struct softee_ratectl *rc, uint64_t rtt_ns, uint6
 void softee_ratectl_timeout(struct softee_ratectl *rc, uint64_t now_ns);
 /* May a frame of wire_bytes leave now?  (Counts a wait when not.) */
 bool softee_ratectl_may_send(struct softee_ratectl *rc, uint32_t wire_bytes, uint64_t now_ns);
+/* The sender had frames to send that the window or the link held back. */
+void softee_ratectl_blocked(struct softee_ratectl *rc);
 /* It left: take its tokens. */
 void softee_ratectl_sent(struct softee_ratectl *rc, uint32_t wire_bytes);
 /* When the bucket will allow a frame again (now_ns if it does). */
 uint64_t softee_ratectl_next_ns(const struct softee_ratectl *rc, uint64_t now_ns);
-/* The queueing delay estimate, srtt - min_rtt (0 without samples). */
+/* The smoothed queueing delay, srtt - min_rtt (0 without samples), for display. */
 uint64_t softee_ratectl_queue_delay(const struct softee_ratectl *rc);
 
 #endif /* _SOFTEE_RATECTL_H */
