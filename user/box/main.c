@@ -405,6 +405,25 @@ static void box_log(void *opaque, int level, const char *msg)
 	say(level, "%s", msg);
 }
 
+/* Each peer's session as it ended: what the rate control did. */
+static void exit_summary(struct softee_box *box)
+{
+	struct softee_transport *t = softee_box_transport(box);
+	unsigned int i, max = softee_transport_max_peers(t);
+	struct softee_peer *p;
+
+	for (i = 0; i < max; i++) {
+		p = softee_transport_peer(t, (int)i);
+		if (!p || p->live->state == SOFTEE_PEER_FREE || !p->stats.tx_tlps)
+			continue;
+		say(SOFTEE_LOG_INFO, "at exit: peer %u: TLPs tx %llu rx %llu, retrans %llu, rate %.1f MB/s (cuts %llu, app-limited %llu), srtt %.1f us",
+		    i, (unsigned long long)p->stats.tx_tlps, (unsigned long long)p->stats.rx_tlps,
+		    (unsigned long long)p->stats.tx_retrans, (double)p->rc.rate_Bps / 1e6,
+		    (unsigned long long)p->rc.stats.decreases,
+		    (unsigned long long)p->rc.stats.app_limited, (double)p->rc.srtt_ns / 1000.0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .group = 1, .cpu = -1, .idle_us = 20, .log_level = 0 };
@@ -563,6 +582,7 @@ int main(int argc, char **argv)
 		}
 	}
 	say(SOFTEE_LOG_INFO, "stopping");
+	exit_summary(box);
 	rc = 0;
 out:
 	if (ctl) {

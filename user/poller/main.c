@@ -77,6 +77,24 @@ struct opts {
 
 static struct softee_poller *the_poller;
 
+/* Each device's session with its box as it ended: what the rate control did. */
+static void exit_summary(struct softee_poller *p)
+{
+	struct softee_poller_dev_info *in = malloc(sizeof(*in));
+	unsigned int i;
+
+	for (i = 0; in && i < softee_poller_nr_devs(p); i++) {
+		if (softee_poller_dev_info(p, i, in))
+			continue;
+		fprintf(stderr, NAME ": at exit: device %u: TLPs tx %llu rx %llu, retrans %llu, timeouts %llu, rate %.1f MB/s (cuts %llu, app-limited %llu), srtt %.1f us\n",
+			i, (unsigned long long)in->s.tx_tlps, (unsigned long long)in->s.rx_tlps,
+			(unsigned long long)in->s.retrans, (unsigned long long)in->s.timeouts,
+			(double)in->s.rate_Bps / 1e6, (unsigned long long)in->s.rate_cuts,
+			(unsigned long long)in->s.rate_app_limited, (double)in->s.srtt_ns / 1000.0);
+	}
+	free(in);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -566,6 +584,7 @@ int main(int argc, char **argv)
 		alarm(o.duration_s);
 	softee_poller_run(p);
 	the_poller = NULL;
+	exit_summary(p);
 	softee_poller_destroy(p);
 	softee_netdev_stack_close(&st);
 	if (vm_fd >= 0 && o.vm_pid)
