@@ -132,9 +132,15 @@ TEST(decrease_once_per_interval)
 	softee_ratectl_rtt_sample(&rc, 2 * MS, now + 3 * MS);
 	EXPECT_EQ(2, rc.stats.decreases);
 	EXPECT_GT(r, rc.rate_Bps);
-	/* a timeout cuts by md exactly */
+	/* a timeout of a sender that was not limited keeps the rate */
 	r = rc.rate_Bps;
 	softee_ratectl_timeout(&rc, now + 6 * MS);
+	EXPECT_EQ(r, rc.rate_Bps);
+	EXPECT_EQ(0, rc.stats.timeouts);
+	EXPECT_EQ(1, rc.stats.app_limited);
+	/* of one held back by its window, it cuts by md exactly */
+	softee_ratectl_blocked(&rc);
+	softee_ratectl_timeout(&rc, now + 9 * MS);
 	EXPECT_EQ(r / 2, rc.rate_Bps);
 	EXPECT_EQ(1, rc.stats.timeouts);
 }

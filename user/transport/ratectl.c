@@ -142,10 +142,22 @@ void softee_ratectl_rtt_sample(struct softee_ratectl *rc, uint64_t rtt_ns, uint6
 	}
 }
 
+/*
+ * A timeout from a sender that was limited: it may have overrun a queue,
+ * cut by md.  From one that was not, the loss came from elsewhere (a
+ * corrupt frame, a peer off its core), and a cut would only land on a
+ * rate it does not use -- where, with the delay high for the same
+ * reason, nothing would raise it again.
+ */
 void softee_ratectl_timeout(struct softee_ratectl *rc, uint64_t now_ns)
 {
 	if (now_ns - rc->last_adjust < adjust_gap(rc))
 		return;
+	if (!rate_limited(rc, now_ns)) {
+		rc->stats.app_limited++;
+		new_period(rc, now_ns);
+		return;
+	}
 	rc->stats.timeouts++;
 	decrease(rc, UINT64_MAX, now_ns);
 }

@@ -25,8 +25,8 @@
  * rate).  A sender that uses a small part of its rate is not
  * what fills a queue, and cutting a rate it does not use would go on
  * without end while the delay has another cause (counted as app_limited).
- * A retransmission timeout multiplies by md in every case.  The rate stays
- * within [rate_min, rate_max].
+ * A retransmission timeout multiplies by md, if the sender was limited
+ * (the same test).  The rate stays within [rate_min, rate_max].
  *
  * Pacing: a token bucket filled at the rate, holding at most bucket_bytes;
  * a frame may leave while the bucket is not empty (it may go negative by
@@ -59,7 +59,8 @@ struct softee_ratectl_stats {
 	uint64_t timeouts;		/* decreases caused by a timeout */
 	uint64_t paced;			/* times a frame had to wait for tokens */
 	uint64_t blocked;		/* times the window or the link held frames back */
-	uint64_t app_limited;		/* delay over target, no cut: the sender was not limited */
+	uint64_t app_limited;		/* delay over target or a timeout, no cut: the
+					 * sender was not limited */
 	uint64_t sent_bytes;		/* wire bytes through the bucket */
 };
 
