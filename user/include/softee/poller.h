@@ -213,7 +213,8 @@ struct softee_poller_session {
 	uint64_t retrans, timeouts, tlps_dropped;
 	uint64_t rate_Bps, srtt_ns, min_rtt_ns;
 	uint64_t rate_cuts;		/* decreases of the rate, timeouts included */
-	uint64_t rate_app_limited;	/* delay over target, rate kept: the sender was not limited */
+	uint64_t rate_app_limited;	/* delay over target or a timeout, rate kept: the
+					 * sender was not limited */
 };
 
 #define SOFTEE_POLLER_MAX_MSI	32

@@ -8,7 +8,7 @@
  * smoothed RTT (EWMA, gain 1/2^ewma_shift, for display and timers), the
  * minimum RTT (the propagation delay plus fixed costs; forgotten after
  * min_rtt_window_ns so that a route change is learnt) and the least
- * sample since the rate last changed.  Queueing delay = that least sample
+ * sample since the rate was last looked at.  Queueing delay = that least sample
  * - min_rtt: a queue on the path delays every frame that crosses it, while
  * a process that was off its core for a while delays only the frames of
  * that while, and the next fresh sample is short again (LEDBAT's filter of
@@ -22,9 +22,9 @@
  * itself from twice the target up -- but only if the sender was limited
  * since the last change (a frame waited for tokens, the window or the link
  * held frames back: softee_ratectl_blocked, or it sent at least half the
- * rate).  A sender that uses a small part of its rate is not
- * what fills a queue, and cutting a rate it does not use would go on
- * without end while the delay has another cause (counted as app_limited).
+ * rate).  A sender that uses a small part of its rate is not what fills a
+ * queue, and cutting a rate it does not use would go on without end while
+ * the delay has another cause (counted as app_limited).
  * A retransmission timeout multiplies by md, if the sender was limited
  * (the same test).  The rate stays within [rate_min, rate_max].
  *
@@ -71,7 +71,7 @@ struct softee_ratectl {
 	uint64_t min_rtt_ns;		/* (UINT64_MAX: none) */
 	uint64_t last_rtt_ns;
 	uint64_t min_rtt_stamp;		/* when min_rtt was set */
-	uint64_t last_adjust;		/* when the rate last changed */
+	uint64_t last_adjust;		/* when the rate was last changed or kept */
 	uint64_t period_min_ns;		/* least sample since then (UINT64_MAX: none) */
 	uint64_t period_bytes;		/* sent_bytes then */
 	uint64_t period_held;		/* stats.paced + stats.blocked then */
