@@ -513,6 +513,11 @@ TEST_F(daemon, control_socket_and_sigterm)
 	EXPECT_NE(NULL, strstr(out, "\"pacing\":false,\"tx_paced\":0,")) {
 		TH_LOG("%s", out);
 	}
+	/* and what the rate control did, cuts and periods kept */
+	EXPECT_NE(NULL, strstr(out, "\"rate_cuts\":")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(NULL, strstr(out, "\"rate_app_limited\":"));
 	ASSERT_NE(NULL, ctl(self->sock, "nonsense", out, sizeof(out)));
 	EXPECT_EQ(0, strncmp(out, "error: ", 7));
 	/* configured by us, the box says whose the device is */

@@ -409,9 +409,9 @@ static size_t cmd_peers(struct softee_box *box, struct out *o)
 		f_u64(o, "srtt_ns", p->rc.srtt_ns);
 		f_u64(o, "rate_Bps", p->rc.rate_Bps);
 		f_bool(o, "pacing", !p->rc.cfg.no_pacing);
+		f_u64(o, "tx_paced", p->stats.tx_paced);
 		f_u64(o, "rate_cuts", p->rc.stats.decreases);
 		f_u64(o, "rate_app_limited", p->rc.stats.app_limited);
-		f_u64(o, "tx_paced", p->stats.tx_paced);
 		f_u64(o, "tx_tlps", p->stats.tx_tlps);
 		f_u64(o, "rx_tlps", p->stats.rx_tlps);
 		f_u64(o, "tx_retrans", p->stats.tx_retrans);
