@@ -247,8 +247,9 @@ FIXTURE_SETUP(e2e)
 		/*
 		 * The simulated segment has no bottleneck to pace for, and on a
 		 * busy 2-core machine thread wake-ups look like queueing delay
-		 * to the delay-based rate control (it would fall to its 1 MB/s
-		 * floor): measure, do not hold frames back.
+		 * to the delay-based rate control, which still cuts a sender
+		 * its window holds back (Documentation/wire.rst): measure, do
+		 * not hold frames back.
 		 */
 		.rate = { .no_pacing = true },
 		.cpl_timeout_ns = (uint64_t)tmo_us * 1000,
