@@ -20,13 +20,20 @@
  * multiplied by a factor between 1 and md = md_num/md_den (multiplicative
  * decrease), the stronger the further the delay is over the target: md
  * itself from twice the target up -- but only if the sender was limited
- * since the last change (a frame waited for tokens, the window or the link
- * held frames back: softee_ratectl_blocked, or it sent at least half the
- * rate).  A sender that uses a small part of its rate is not what fills a
+ * since the rate was last looked at (a frame waited for tokens, the window
+ * or the link
+ * held frames back: softee_ratectl_blocked, or it sent at least half
+ * the rate).  A sender that uses a small part of its rate is not what fills a
  * queue, and cutting a rate it does not use would go on without end while
  * the delay has another cause (counted as app_limited).
  * A retransmission timeout multiplies by md, if the sender was limited
  * (the same test).  The rate stays within [rate_min, rate_max].
+ *
+ * The test cannot tell a window held full by a queue from one held full
+ * by a peer slow to answer: with the RTT long for that reason, a sender
+ * with more than a window to send is limited and is cut.
+ *
+ * stats.decreases counts the decisions to cut, at rate_min too.
  *
  * Pacing: a token bucket filled at the rate, holding at most bucket_bytes;
  * a frame may leave while the bucket is not empty (it may go negative by
@@ -55,7 +62,7 @@ struct softee_ratectl_cfg {
 
 struct softee_ratectl_stats {
 	uint64_t samples;		/* RTT samples */
-	uint64_t increases, decreases;	/* rate changes */
+	uint64_t increases, decreases;	/* steps up (that moved it), decisions to cut */
 	uint64_t timeouts;		/* decreases caused by a timeout */
 	uint64_t paced;			/* times a frame had to wait for tokens */
 	uint64_t blocked;		/* times the window or the link held frames back */
