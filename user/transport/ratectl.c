@@ -54,7 +54,7 @@ static void new_period(struct softee_ratectl *rc, uint64_t now_ns)
 }
 
 /*
- * Was the sender limited since the last change?  A frame waited for
+ * Was the sender limited since the rate was last looked at?  A frame waited for
  * tokens, the window or the link held frames back, or the bytes sent reach
  * half of what the rate allowed.  If not, it sent what it had: the
  * application, not the rate, set its pace.
@@ -98,6 +98,21 @@ static void decrease(struct softee_ratectl *rc, uint64_t qdelay_ns, uint64_t now
 	rc->stats.decreases++;
 }
 
+/*
+ * A delay over the target, or a timeout (qdelay_ns UINT64_MAX): cut, if the
+ * sender was limited; else keep the rate and count the period.  True if cut.
+ */
+static bool cut_if_limited(struct softee_ratectl *rc, uint64_t qdelay_ns, uint64_t now_ns)
+{
+	if (!rate_limited(rc, now_ns)) {
+		rc->stats.app_limited++;
+		new_period(rc, now_ns);
+		return false;
+	}
+	decrease(rc, qdelay_ns, now_ns);
+	return true;
+}
+
 uint64_t softee_ratectl_queue_delay(const struct softee_ratectl *rc)
 {
 	if (!rc->srtt_ns || rc->min_rtt_ns == UINT64_MAX || rc->srtt_ns <= rc->min_rtt_ns)
@@ -134,11 +149,8 @@ void softee_ratectl_rtt_sample(struct softee_ratectl *rc, uint64_t rtt_ns, uint6
 			rc->stats.increases++;
 		}
 		new_period(rc, now_ns);
-	} else if (!rate_limited(rc, now_ns)) {
-		rc->stats.app_limited++;
-		new_period(rc, now_ns);
 	} else {
-		decrease(rc, qdelay, now_ns);
+		cut_if_limited(rc, qdelay, now_ns);
 	}
 }
 
@@ -153,13 +165,8 @@ void softee_ratectl_timeout(struct softee_ratectl *rc, uint64_t now_ns)
 {
 	if (now_ns - rc->last_adjust < adjust_gap(rc))
 		return;
-	if (!rate_limited(rc, now_ns)) {
-		rc->stats.app_limited++;
-		new_period(rc, now_ns);
-		return;
-	}
-	rc->stats.timeouts++;
-	decrease(rc, UINT64_MAX, now_ns);
+	if (cut_if_limited(rc, UINT64_MAX, now_ns))
+		rc->stats.timeouts++;
 }
 
 static void fill(struct softee_ratectl *rc, uint64_t now_ns)

@@ -8,8 +8,8 @@
  * smoothed RTT (EWMA, gain 1/2^ewma_shift, for display and timers), the
  * minimum RTT (the propagation delay plus fixed costs; forgotten after
  * min_rtt_window_ns so that a route change is learnt) and the least
- * sample since the rate was last looked at.  Queueing delay = that least sample
- * - min_rtt: a queue on the path delays every frame that crosses it, while
+ * sample since the rate was last looked at.  Queueing delay = that least
+ * sample - min_rtt: a queue on the path delays every frame that crosses it, while
  * a process that was off its core for a while delays only the frames of
  * that while, and the next fresh sample is short again (LEDBAT's filter of
  * the current delay, RFC 6817).
@@ -21,11 +21,10 @@
  * decrease), the stronger the further the delay is over the target: md
  * itself from twice the target up -- but only if the sender was limited
  * since the rate was last looked at (a frame waited for tokens, the window
- * or the link
- * held frames back: softee_ratectl_blocked, or it sent at least half
- * the rate).  A sender that uses a small part of its rate is not what fills a
- * queue, and cutting a rate it does not use would go on without end while
- * the delay has another cause (counted as app_limited).
+ * or the link held frames back: softee_ratectl_blocked, or it sent at
+ * least half the rate).  A sender that uses a small part of its rate is
+ * not what fills a queue, and cutting a rate it does not use would go on
+ * without end while the delay has another cause (counted as app_limited).
  * A retransmission timeout multiplies by md, if the sender was limited
  * (the same test).  The rate stays within [rate_min, rate_max].
  *
