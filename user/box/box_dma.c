@@ -199,15 +199,23 @@ int box_send(struct softee_box *box, struct box_host *h, const struct softee_tlp
 
 /* ---- tags ----------------------------------------------------------------------- */
 
+/*
+ * A free tag, the search going round from the last one taken; -1 when all
+ * are busy or stale.  tags_busy answers that case at once: a read waiting
+ * for tags asks on every pass of the loop, and a scan of all of them each
+ * time was a fifth of the box's CPU in a 256 KiB DMA on dpdk_bypass.
+ */
 static int tag_alloc(struct softee_box *box)
 {
-	unsigned int i, n = box->cfg.tags;
+	unsigned int i, k = box->tag_next, n = box->cfg.tags;
 
-	for (i = 0; i < n; i++) {
-		unsigned int k = (box->tag_next + i) % n;
-
+	if (box->tags_busy >= n)
+		return -1;
+	for (i = 0; i < n; i++, k++) {
+		if (k >= n)
+			k = 0;
 		if (box->tags[k].state == TAG_FREE) {
-			box->tag_next = (k + 1) % n;
+			box->tag_next = k + 1;
 			return (int)k;
 		}
 	}
