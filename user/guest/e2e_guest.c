@@ -250,6 +250,8 @@ static uint32_t pe_dma_irq(struct pe_params *p, uint64_t host, uint32_t len, uin
 	st = reg(p, SOFTEE_TESTDEV_STATUS);
 	p->t_setup += t1 - t0;
 	p->t_wait += t2 - t1;
+	if (dir == SOFTEE_TESTDEV_DIR_TO_DEV)
+		p->t_wait_to_dev += t2 - t1;
 	p->t_status += rdtsc() - t2;
 
 	return st;
@@ -261,7 +263,7 @@ static void pe_bench_dma(struct pe_params *p)
 	uint32_t len = (uint32_t)p->len, st;
 	uint64_t t0 = rdtsc(), n = 0;
 
-	p->t_setup = p->t_wait = p->t_status = 0;
+	p->t_setup = p->t_wait = p->t_status = p->t_wait_to_dev = 0;
 	do {
 		st = pe_dma_irq(p, p->buf_a, len, SOFTEE_TESTDEV_DIR_TO_DEV);
 		p->errors += st != SOFTEE_TESTDEV_STATUS_DONE;

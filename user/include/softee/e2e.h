@@ -52,6 +52,7 @@ struct pe_params {
 	uint64_t errors;		/* BENCH_*: all-ones reads, DMA error status */
 	uint64_t t_setup, t_wait, t_status; /* BENCH_DMA: ticks in the register writes,
 					 * from START to the MSI, in the STATUS read */
+	uint64_t t_wait_to_dev;		/* BENCH_DMA: the part of t_wait host to device */
 };
 
 void pe_guest_main(uint64_t params_gpa);
