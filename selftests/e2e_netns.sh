@@ -105,7 +105,7 @@ guest() {
 		> "$log" 2>&1
 }
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 
 box_start box box 1 || { echo "Bail out! softee-box did not start"; show "$dir/box.log"; exit 1; }
 # A box of another group on the same segment: nobody in group 1 or 2 may see it.
@@ -122,6 +122,11 @@ check $? "a box of another group on the segment is never configured" "$dir/t1.lo
 guest ha "$dir/t2.log" -l 0 --no-huge -m 256 --no-pci --file-prefix "softee-$$-ha" \
 	--log-level=warning -- --link "dpdk:net_af_packet0,iface=${SEG_IF[ha]}" --group 1 -q test
 check $? "the same with the host on DPDK (net_af_packet)" "$dir/t2.log" "$dir/box.log"
+# The poller's thread is no EAL lcore: it takes an lcore id of its own, so
+# that its mbufs come from the pool's per-lcore cache (softee_lcore_enter).
+grep -q '^softee-guest: poller thread: lcore [0-9]' "$dir/t2.log" &&
+	grep -q '^softee-guest: poller thread: no lcore of its own' "$dir/t1.log"
+check $? "the poller's thread takes a DPDK lcore id on DPDK, none on the socket backend" "$dir/t2.log" "$dir/t1.log"
 
 # 2b: the host's link split into a TX and an RX thread (--layout split): on the
 # socket backend with both threads floating, and on DPDK with both loops on

@@ -250,6 +250,18 @@ static int start_prog(struct host *h, uint64_t prog)
 	return microvm_vcpu_set_entry(h->v, pe_guest_main, 1, h->prm_gpa);
 }
 
+/* Whether the poller's thread took a DPDK lcore id (softee_lcore_enter). */
+static void print_lcore(struct host *h)
+{
+	struct softee_poller_stats st;
+
+	softee_poller_get_stats(h->p, &st);
+	if (st.lcore >= 0)
+		printf("softee-guest: poller thread: lcore %lld\n", (long long)st.lcore);
+	else
+		printf("softee-guest: poller thread: no lcore of its own\n");
+}
+
 static void print_counters(struct host *h)
 {
 	struct softee_poller_dev_info in;
@@ -656,6 +668,7 @@ int main(int argc, char **argv)
 		else
 			fails = prog_bench(&h);
 		print_counters(&h);
+		print_lcore(&h);
 		/* Only the box of our group configures a device here. */
 		printf("softee-guest: devices: %u\n", softee_poller_nr_devs(h.p));
 		printf("softee-guest: %s: %s\n", o.prog, fails ? "FAILED" : "passed");

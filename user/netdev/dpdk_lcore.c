@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The split layout's loops on DPDK lcores (softee/netdev_split.h): what
- * softee_dpdk_eal_init() installs, so that libsoftee.a's wrapper can start
- * a loop on a worker lcore without linking DPDK itself.  Both calls run on
- * the main lcore, as rte_eal_remote_launch() and rte_eal_wait_lcore() ask.
+ * DPDK lcores for libsoftee.a's threads (softee/netdev_split.h): what
+ * softee_dpdk_eal_init() installs, so that the split layout can start a
+ * loop on a worker lcore, and a pthread can take an lcore id, without
+ * libsoftee.a linking DPDK itself.  launch and wait run on the main lcore,
+ * as rte_eal_remote_launch() and rte_eal_wait_lcore() ask; enter and leave
+ * on the thread they are for.
  */
 #include <errno.h>
 
@@ -26,7 +28,25 @@ static void dpdk_lcore_wait(unsigned int lcore)
 	rte_eal_wait_lcore(lcore);
 }
 
+static int dpdk_lcore_enter(void)
+{
+	/* An lcore of the EAL's, or one registered already: keep it. */
+	if (rte_lcore_id() != LCORE_ID_ANY)
+		return -1;
+	/* All RTE_MAX_LCORE ids taken: the thread works without a cache. */
+	if (rte_thread_register())
+		return -1;
+	return (int)rte_lcore_id();
+}
+
+static void dpdk_lcore_leave(void)
+{
+	rte_thread_unregister();
+}
+
 const struct softee_split_lcore_ops softee_dpdk_lcore_ops = {
 	.launch = dpdk_lcore_launch,
 	.wait = dpdk_lcore_wait,
+	.enter = dpdk_lcore_enter,
+	.leave = dpdk_lcore_leave,
 };

@@ -94,6 +94,21 @@ void softee_split_set_lcore_ops(const struct softee_split_lcore_ops *ops)
 	softee_store_release(&lcore_ops, ops);
 }
 
+int softee_lcore_enter(void)
+{
+	const struct softee_split_lcore_ops *ops = softee_load_acquire(&lcore_ops);
+
+	return ops && ops->enter ? ops->enter() : -1;
+}
+
+void softee_lcore_leave(int lcore)
+{
+	const struct softee_split_lcore_ops *ops = softee_load_acquire(&lcore_ops);
+
+	if (lcore >= 0 && ops && ops->leave)
+		ops->leave();
+}
+
 
 /* A counter with one writer: that writer adds, anyone reads. */
 static inline void cnt_add(uint64_t *c, uint64_t v)
@@ -387,15 +402,22 @@ static int rx_loop(void *arg)
 	return 0;
 }
 
+/* The pthreads, where the EAL has no lcore for a loop: an lcore id all the same. */
 static void *tx_thread(void *arg)
 {
+	int lcore = softee_lcore_enter();
+
 	tx_loop(arg);
+	softee_lcore_leave(lcore);
 	return NULL;
 }
 
 static void *rx_thread(void *arg)
 {
+	int lcore = softee_lcore_enter();
+
 	rx_loop(arg);
+	softee_lcore_leave(lcore);
 	return NULL;
 }
 

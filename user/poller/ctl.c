@@ -110,23 +110,26 @@ static void cmd_status(struct softee_poller *p, struct sb *s, bool json)
 		sb_jstr(s, name);
 		sb_printf(s, "\",\"group\":%u,\"trap\":\"%s\",\"layout\":\"%s\",\"rings\":%u,\"devices\":%u,\"ready\":%u,"
 			  "\"boxes_up\":%llu,\"boxes_down\":%llu,\"guest_ram\":%llu,\"mmio_window\":[%llu,%llu],"
-			  "\"max_payload\":%u,\"cpl_timeout_ns\":%llu,\"running\":%s}",
+			  "\"max_payload\":%u,\"cpl_timeout_ns\":%llu,\"running\":%s,\"lcore\":%lld}",
 			  p->cfg.group, p->trap ? p->trap->name : "none", layout, p->nr_rings,
 			  n, ready, (unsigned long long)st.boxes_up, (unsigned long long)st.boxes_down,
 			  (unsigned long long)ram, (unsigned long long)p->cfg.mmio_base,
 			  (unsigned long long)p->cfg.mmio_len, p->max_payload,
 			  (unsigned long long)p->cfg.cpl_timeout_ns,
-			  softee_load_acquire(&p->running) ? "true" : "false");
+			  softee_load_acquire(&p->running) ? "true" : "false", (long long)st.lcore);
 		return;
 	}
 	sb_printf(s, "mac %s  name %s\n", mac, name);
 	sb_printf(s, "group %u  trap %s  layout %s  rings %u  devices %u (%u ready)  guest RAM %llu MiB\n",
 		  p->cfg.group, p->trap ? p->trap->name : "none", layout, p->nr_rings, n,
 		  ready, (unsigned long long)(ram >> 20));
-	sb_printf(s, "mmio window 0x%llx+0x%llx  max payload %u  completion timeout %llu us  %s\n",
+	sb_printf(s, "mmio window 0x%llx+0x%llx  max payload %u  completion timeout %llu us  %s",
 		  (unsigned long long)p->cfg.mmio_base, (unsigned long long)p->cfg.mmio_len,
 		  p->max_payload, (unsigned long long)(p->cfg.cpl_timeout_ns / 1000),
 		  softee_load_acquire(&p->running) ? "running" : "stopped");
+	if (st.lcore >= 0)
+		sb_printf(s, " on lcore %lld", (long long)st.lcore);
+	sb_printf(s, "\n");
 }
 
 static void dev_bars(struct sb *s, const struct softee_poller_dev_info *in, bool json)

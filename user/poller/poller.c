@@ -26,6 +26,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <softee/netdev_split.h>
+
 #include "poller_int.h"
 
 /* ---- logging --------------------------------------------------------------------- */
@@ -677,11 +679,16 @@ static void thread_setup(struct softee_poller *p)
 
 int softee_poller_run(struct softee_poller *p)
 {
+	int lcore;
+
 	thread_setup(p);
+	lcore = softee_lcore_enter();	/* DPDK: mbufs from a per-lcore cache */
+	softee_store_release(&p->st.lcore, (int64_t)lcore);
 	urcu_memb_register_thread();
 	softee_store_release(&p->running, true);
 	poller_loop(p);
 	urcu_memb_unregister_thread();
+	softee_lcore_leave(lcore);
 	return 0;
 }
 
@@ -794,6 +801,7 @@ int softee_poller_create(struct softee_poller **pp, const struct softee_poller_c
 	p->cfg = *cfg;
 	p->log = cfg->log ? cfg->log : stderr;
 	p->ctl_fd = -1;
+	p->st.lcore = -1;
 	ret = check_cfg(p, &p->cfg);
 	if (ret)
 		goto err_free;

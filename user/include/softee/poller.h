@@ -260,6 +260,8 @@ struct softee_poller_stats {
 	uint64_t boxes_up, boxes_down;
 	uint64_t dma_rejected;			/* device requests refused (also per device) */
 	uint64_t log_suppressed;		/* log lines the rate limit ate */
+	int64_t lcore;				/* the DPDK lcore id the loop's thread
+						 * took (softee_lcore_enter); -1: none */
 };
 void softee_poller_get_stats(struct softee_poller *p, struct softee_poller_stats *st);
 
