@@ -396,6 +396,34 @@ TEST(builder_limits)
 	EXPECT_EQ(SOFTEE_FRAME_F_ACK, f.h.flags);
 }
 
+/* A closed frame has no CRC until restamped; then it is the finished one's twin. */
+TEST(close_then_restamp_equals_finish)
+{
+	uint8_t a[1600], b2[1600], tlps[3][300];
+	struct softee_frame_hdr h = hdr(true);
+	struct softee_frame_build b;
+	struct softee_frame f;
+	uint32_t la, lb;
+	int lens[3], i;
+
+	la = build3(a, sizeof(a), true, tlps, lens);
+	ASSERT_NE(0, la);
+	memset(b2, 0xa5, sizeof(b2));		/* what a slot held before */
+	softee_frame_begin(&b, b2, sizeof(b2), &h);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, softee_frame_add_tlp(&b, tlps[i], lens[i]));
+	lb = softee_frame_close(&b);
+	ASSERT_EQ(la, lb);
+	EXPECT_EQ(0, memcmp(a, b2, la - SOFTEE_FRAME_CRC));	/* all but the CRC */
+	EXPECT_NE(0, softee_frame_parse(&f, b2, lb, 0, NULL));	/* 0xa5a5a5a5 is no CRC */
+	softee_frame_restamp(a, la, SOFTEE_FRAME_F_ACK, 7, 8, 9);
+	softee_frame_restamp(b2, lb, SOFTEE_FRAME_F_ACK, 7, 8, 9);
+	EXPECT_EQ(0, memcmp(a, b2, la));
+	ASSERT_EQ(0, softee_frame_parse(&f, b2, lb, 0, NULL));
+	EXPECT_EQ(3, f.h.tlp_count);
+	EXPECT_EQ(7, f.h.ack);
+}
+
 TEST(crc32c_vectors)
 {
 	static const char check[] = "123456789";

@@ -271,15 +271,22 @@ int softee_frame_add_bytes(struct softee_frame_build *b, const void *p, uint32_t
 	return 0;
 }
 
-uint32_t softee_frame_finish(struct softee_frame_build *b)
+uint32_t softee_frame_close(struct softee_frame_build *b)
 {
 	uint8_t *s = b->buf + b->hoff;
 	uint32_t plen = b->len - b->hoff - SOFTEE_FRAME_HDR;
 
 	put16(s + 4, b->count);
 	put16(s + 6, plen);
-	put32(b->buf + b->len, frame_crc(b->buf, b->hoff, plen));
 	return b->len + SOFTEE_FRAME_CRC;
+}
+
+uint32_t softee_frame_finish(struct softee_frame_build *b)
+{
+	uint32_t len = softee_frame_close(b);
+
+	put32(b->buf + b->len, frame_crc(b->buf, b->hoff, b->len - b->hoff - SOFTEE_FRAME_HDR));
+	return len;
 }
 
 void softee_frame_restamp(uint8_t *frame, uint32_t len, uint8_t flags, uint32_t ack,

@@ -655,7 +655,7 @@ static void build_frame(struct softee_transport *t, struct peer_priv *pp)
 		bytes += len;
 		q_pop(pp, len);
 	}
-	pp->flen[slot] = softee_frame_finish(&b);
+	pp->flen[slot] = softee_frame_close(&b);	/* stamp_data seals it */
 	pp->ftlps[slot] = b.count;
 	CNT(t, pp, tx_tlps, b.count);
 	CNT(t, pp, tx_tlp_bytes, bytes);

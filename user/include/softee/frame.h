@@ -203,6 +203,12 @@ static inline uint32_t softee_frame_room(const struct softee_frame_build *b)
 }
 /* Write count, length and CRC; returns the frame's length. */
 uint32_t softee_frame_finish(struct softee_frame_build *b);
+/*
+ * Count and length, but no CRC: for a frame that softee_frame_restamp()
+ * seals before every send anyway (the transport's data frames), so that a
+ * new frame's bytes go through the CRC once, not twice.  Returns its length.
+ */
+uint32_t softee_frame_close(struct softee_frame_build *b);
 
 /* Rewrite flags, ack and timestamps of a finished frame, and its CRC. */
 void softee_frame_restamp(uint8_t *frame, uint32_t len, uint8_t flags, uint32_t ack,
