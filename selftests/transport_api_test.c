@@ -148,6 +148,29 @@ TEST_F(pair, traffic_and_tags)
 	EXPECT_EQ(0, softee_transport_stats(self->e[1].t)->rx_bad);
 }
 
+/* flush sends what is queued at once, as far as the window lets it: nothing else. */
+TEST_F(pair, flush_sends_the_queue)
+{
+	const struct softee_transport_stats *s = softee_transport_stats(self->e[0].t);
+	uint8_t buf[4200];
+	int len = mwr(buf, 64), n = 0, sent;
+
+	run(self, 100 * US);		/* both up, nothing in flight */
+	while (n < 20 && !softee_transport_send_tlp(self->e[0].peer, buf, len))
+		n++;
+	ASSERT_EQ(20, n);
+	EXPECT_EQ(0, s->tx_data);
+	sent = softee_transport_flush(self->e[0].t, self->now);
+	EXPECT_LT(0, sent);
+	EXPECT_EQ((uint64_t)sent, s->tx_data);
+	EXPECT_EQ(0, self->e[0].peer->txq_tlps);	/* 20 x 268 B: 4 frames, in the window */
+	EXPECT_EQ(0, self->e[1].rx_tlps);		/* it sends; it never receives */
+	EXPECT_EQ(0, softee_transport_flush(self->e[0].t, self->now));
+	run(self, 1 * MS);
+	EXPECT_EQ(20, self->e[1].rx_tlps);
+	EXPECT_EQ(0, s->tx_retrans);
+}
+
 TEST_F(pair, send_tlp_refusals)
 {
 	uint8_t buf[4200];

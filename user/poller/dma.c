@@ -272,6 +272,13 @@ int pdma_service(struct softee_poller *p)
 		softee_dma_read_commit(rd, covered);
 		if (d)
 			PCNT(d->c.dma_read_bytes, rd->len ? covered : 0);
+		/*
+		 * Send the first completions while the rest are made: the box
+		 * takes them in meanwhile on its core and asks for more, rather
+		 * than waiting for this whole pass (Documentation/poller.rst).
+		 */
+		if (!(work % POLLER_DMA_FLUSH))
+			softee_transport_flush(p->t, p->now);
 	}
 	return work;
 }

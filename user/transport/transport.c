@@ -896,6 +896,28 @@ static int do_poll(struct softee_transport *t, uint32_t timeout_us)
 	return t->err ? t->err : work;
 }
 
+int softee_transport_flush(struct softee_transport *t, uint64_t now_ns)
+{
+	uint16_t idx[SOFTEE_LIVENESS_MAX_PEERS];
+	unsigned int k, n;
+	int sent = 0;
+
+	/* From an rx callback the link is inside its rx_burst: the poll sends. */
+	if (t->in_rx)
+		return 0;
+	t->now = now_ns;
+	t->now_stale = false;
+	t->err = 0;
+	n = active_snapshot(t, idx);
+	for (k = 0; k < n; k++) {
+		struct peer_priv *pp = &t->peers[idx[k]];
+
+		if (pp->pub.session)
+			sent += peer_tx(t, pp);
+	}
+	return t->err ? t->err : sent;
+}
+
 int softee_transport_poll(struct softee_transport *t, uint64_t now_ns)
 {
 	t->now = now_ns;

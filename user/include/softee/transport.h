@@ -163,6 +163,14 @@ int softee_transport_send_tlp(struct softee_peer *p, const void *tlp, uint32_t l
  */
 int softee_transport_poll(struct softee_transport *t, uint64_t now_ns);
 /*
+ * Send what the peers' queues hold, as far as window and pacing let it go
+ * (never blocks; no receiving, no timers): for an owner that queues many
+ * TLPs in one pass, so that the peer starts on the first frames while the
+ * rest are made.  Returns the data frames sent, or -errno from the link;
+ * 0 when called from an rx callback (the poll then sends them).
+ */
+int softee_transport_flush(struct softee_transport *t, uint64_t now_ns);
+/*
  * The same, but let the link block for the first frame up to timeout_us
  * (less if a timer falls due sooner): for the socket backend.  Needs
  * cfg.clock, which gives the time after the wait.
