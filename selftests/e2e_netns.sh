@@ -105,7 +105,7 @@ guest() {
 		> "$log" 2>&1
 }
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 box_start box box 1 || { echo "Bail out! softee-box did not start"; show "$dir/box.log"; exit 1; }
 # A box of another group on the same segment: nobody in group 1 or 2 may see it.
@@ -127,6 +127,11 @@ check $? "the same with the host on DPDK (net_af_packet)" "$dir/t2.log" "$dir/bo
 grep -q '^softee-guest: poller thread: lcore [0-9]' "$dir/t2.log" &&
 	grep -q '^softee-guest: poller thread: no lcore of its own' "$dir/t1.log"
 check $? "the poller's thread takes a DPDK lcore id on DPDK, none on the socket backend" "$dir/t2.log" "$dir/t1.log"
+# The af_packet PMD kicks the kernel once a send burst: the poller keeps its
+# DMA completions in one burst there (Documentation/poller.rst, "DMA").
+grep -q '^softee-guest: link: .*blocking receive no, a system call per send burst yes$' "$dir/t2.log" &&
+	grep -q '^softee-guest: link: .*blocking receive yes, a system call per send burst no$' "$dir/t1.log"
+check $? "the links say how they receive and what a send burst costs (af_packet PMD: a system call)" "$dir/t2.log" "$dir/t1.log"
 
 # 2b: the host's link split into a TX and an RX thread (--layout split): on the
 # socket backend with both threads floating, and on DPDK with both loops on

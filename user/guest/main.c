@@ -654,6 +654,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, NAME ": %s\n", err);
 		return 1;
 	}
+	printf("softee-guest: link: MTU %u, blocking receive %s, a system call per send burst %s\n",
+	       st.top->mtu, st.top->blocking_rx ? "yes" : "no", st.top->tx_burst_syscall ? "yes" : "no");
 	if (o.split) {
 		h.split = st.link;
 		printf("softee-guest: split layout: %s\n",

@@ -402,6 +402,8 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	}
 	p->dev = info.device;
 	p->check_link = info.driver_name && !strcmp(info.driver_name, "net_memif");
+	/* Its tx_burst ends in a sendto() that kicks the kernel's TX ring. */
+	nd->tx_burst_syscall = info.driver_name && !strcmp(info.driver_name, "net_af_packet");
 	p->memif_server = p->check_link && !strstr(args, "role=client");
 	if (c.mtu) {
 		if (c.mtu < info.min_mtu || c.mtu > info.max_mtu ||

@@ -297,6 +297,7 @@ int softee_fault_create(struct softee_netdev **nd, struct softee_netdev *inner,
 	memcpy(f->nd.mac, inner->mac, SOFTEE_ETH_ALEN);
 	f->nd.mtu = inner->mtu;
 	f->nd.blocking_rx = inner->blocking_rx;
+	f->nd.tx_burst_syscall = inner->tx_burst_syscall;
 	f->nd.priv = f;
 	*nd = &f->nd;
 	return 0;

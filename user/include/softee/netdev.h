@@ -67,6 +67,14 @@ struct softee_netdev {
 	 * owner may wait in it rather than poll.
 	 */
 	bool blocking_rx;
+	/*
+	 * Every tx_burst costs a system call, however many frames it carries
+	 * (DPDK's af_packet PMD kicks the kernel once a burst): its owner
+	 * should send in bursts as large as it has.  False where a burst is
+	 * cheap (memif, the split layout's queue) and where every frame is a
+	 * call anyway (the socket backend).  Wrappers copy it.
+	 */
+	bool tx_burst_syscall;
 	struct softee_netdev_stats stats;
 	void *priv;			/* the backend's */
 };
