@@ -148,26 +148,37 @@ TEST_F(pair, traffic_and_tags)
 	EXPECT_EQ(0, softee_transport_stats(self->e[1].t)->rx_bad);
 }
 
-/* flush sends what is queued at once, as far as the window lets it: nothing else. */
-TEST_F(pair, flush_sends_the_queue)
+/*
+ * flush sends what is queued at once, as far as the window lets it; it
+ * never receives, though a frame waits for it.
+ */
+TEST_F(pair, flush_sends_and_never_receives)
 {
 	const struct softee_transport_stats *s = softee_transport_stats(self->e[0].t);
 	uint8_t buf[4200];
 	int len = mwr(buf, 64), n = 0, sent;
+	uint64_t rx_frames;
 
 	run(self, 100 * US);		/* both up, nothing in flight */
-	while (n < 20 && !softee_transport_send_tlp(self->e[0].peer, buf, len))
+	/* a frame from B waits on A's link */
+	ASSERT_EQ(0, softee_transport_send_tlp(self->e[1].peer, buf, len));
+	softee_transport_poll(self->e[1].t, self->now);
+	self->now += 20 * US;		/* past the link's 10 us */
+	rx_frames = s->rx_frames;
+	while (n < 21 && !softee_transport_send_tlp(self->e[0].peer, buf, len))
 		n++;
-	ASSERT_EQ(20, n);
+	ASSERT_EQ(21, n);		/* 21 x 268 B: four frames of 5 and one of 1 */
 	EXPECT_EQ(0, s->tx_data);
 	sent = softee_transport_flush(self->e[0].t, self->now);
-	EXPECT_LT(0, sent);
-	EXPECT_EQ((uint64_t)sent, s->tx_data);
-	EXPECT_EQ(0, self->e[0].peer->txq_tlps);	/* 20 x 268 B: 4 frames, in the window */
-	EXPECT_EQ(0, self->e[1].rx_tlps);		/* it sends; it never receives */
+	EXPECT_EQ(5, sent);
+	EXPECT_EQ(5, s->tx_data);
+	EXPECT_EQ(0, self->e[0].peer->txq_tlps);
+	EXPECT_EQ(rx_frames, s->rx_frames);		/* B's frame still waits */
+	EXPECT_EQ(0, self->e[0].rx_tlps);
 	EXPECT_EQ(0, softee_transport_flush(self->e[0].t, self->now));
 	run(self, 1 * MS);
-	EXPECT_EQ(20, self->e[1].rx_tlps);
+	EXPECT_EQ(21, self->e[1].rx_tlps);
+	EXPECT_EQ(1, self->e[0].rx_tlps);
 	EXPECT_EQ(0, s->tx_retrans);
 }
 

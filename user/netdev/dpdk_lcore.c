@@ -11,6 +11,7 @@
 
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 
 #include <softee/netdev_split.h>
 
@@ -39,8 +40,19 @@ static int dpdk_lcore_enter(void)
 	return (int)rte_lcore_id();
 }
 
+/* The mbufs this lcore's caches hold go back to their pools first. */
+static void cache_flush(struct rte_mempool *mp, void *arg)
+{
+	struct rte_mempool_cache *c = rte_mempool_default_cache(mp, rte_lcore_id());
+
+	(void)arg;
+	if (c)
+		rte_mempool_cache_flush(c, mp);
+}
+
 static void dpdk_lcore_leave(void)
 {
+	rte_mempool_walk(cache_flush, NULL);
 	rte_thread_unregister();
 }
 

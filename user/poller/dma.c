@@ -220,6 +220,7 @@ void pdma_on_request(struct softee_poller *p, struct pbox *b, const struct softe
 int pdma_service(struct softee_poller *p)
 {
 	uint8_t buf[SOFTEE_TLP_MAX_SIZE];
+	unsigned int cplds = 0;		/* CplDs with data sent in this pass */
 	int work = 0;
 
 	while (p->dmaq_head != p->dmaq_tail) {
@@ -279,8 +280,9 @@ int pdma_service(struct softee_poller *p)
 		 * Not where each burst is a system call: there the whole pass
 		 * in one burst is cheaper.
 		 */
-		if (!(work % POLLER_DMA_FLUSH) && !p->cfg.nd->tx_burst_syscall)
-			softee_transport_flush(p->t, p->now);
+		if (!(++cplds % POLLER_DMA_FLUSH) && !p->cfg.nd->tx_burst_syscall &&
+		    softee_transport_flush(p->t, softee_now_ns()) < 0)
+			PCNT(p->st.flush_errors, 1);
 	}
 	return work;
 }

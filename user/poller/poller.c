@@ -689,6 +689,7 @@ int softee_poller_run(struct softee_poller *p)
 	poller_loop(p);
 	urcu_memb_unregister_thread();
 	softee_lcore_leave(lcore);
+	softee_store_release(&p->st.lcore, (int64_t)-1);
 	return 0;
 }
 

@@ -905,7 +905,8 @@ int softee_transport_flush(struct softee_transport *t, uint64_t now_ns)
 	/* From an rx callback the link is inside its rx_burst: the poll sends. */
 	if (t->in_rx)
 		return 0;
-	t->now = now_ns;
+	if (now_ns > t->now)	/* never back: a pass may flush with a later clock than it polled */
+		t->now = now_ns;
 	t->now_stale = false;
 	t->err = 0;
 	n = active_snapshot(t, idx);

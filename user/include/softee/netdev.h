@@ -71,8 +71,9 @@ struct softee_netdev {
 	 * Every tx_burst costs a system call, however many frames it carries
 	 * (DPDK's af_packet PMD kicks the kernel once a burst): its owner
 	 * should send in bursts as large as it has.  False where a burst is
-	 * cheap (memif, the split layout's queue) and where every frame is a
-	 * call anyway (the socket backend).  Wrappers copy it.
+	 * cheap (memif, the split layout's queue: its TX thread sends in
+	 * bursts of its own) and where every frame is a call anyway (the
+	 * socket backend).  The fault injector copies what it wraps.
 	 */
 	bool tx_burst_syscall;
 	struct softee_netdev_stats stats;

@@ -260,6 +260,7 @@ struct softee_poller_stats {
 	uint64_t boxes_up, boxes_down;
 	uint64_t dma_rejected;			/* device requests refused (also per device) */
 	uint64_t log_suppressed;		/* log lines the rate limit ate */
+	uint64_t flush_errors;			/* link errors of mid-pass flushes (DMA) */
 	int64_t lcore;				/* the DPDK lcore id the loop's thread
 						 * took (softee_lcore_enter); -1: none */
 };

@@ -166,8 +166,9 @@ int softee_transport_poll(struct softee_transport *t, uint64_t now_ns);
  * Send what the peers' queues hold, as far as window and pacing let it go
  * (never blocks; no receiving, no timers): for an owner that queues many
  * TLPs in one pass, so that the peer starts on the first frames while the
- * rest are made.  Returns the data frames sent, or -errno from the link;
- * 0 when called from an rx callback (the poll then sends them).
+ * rest are made.  now_ns may be later than the last poll's; an earlier
+ * one is not taken.  Returns the data frames sent, or -errno from the
+ * link; 0 when called from an rx callback (the poll then sends them).
  */
 int softee_transport_flush(struct softee_transport *t, uint64_t now_ns);
 /*
