@@ -182,6 +182,25 @@ TEST_F(pair, flush_sends_and_never_receives)
 	EXPECT_EQ(0, s->tx_retrans);
 }
 
+/* Where each send burst is a system call, flush leaves the frames to the poll's one burst. */
+TEST_F(pair, flush_leaves_syscall_links_to_the_poll)
+{
+	const struct softee_transport_stats *s = softee_transport_stats(self->e[0].t);
+	uint8_t buf[4200];
+	int len = mwr(buf, 64), n;
+
+	run(self, 100 * US);
+	self->port[0]->tx_burst_syscall = true;
+	for (n = 0; n < 10; n++)
+		ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	EXPECT_EQ(0, softee_transport_flush(self->e[0].t, self->now));
+	EXPECT_EQ(0, s->tx_data);
+	EXPECT_EQ(10, self->e[0].peer->txq_tlps);
+	run(self, 1 * MS);
+	EXPECT_EQ(10, self->e[1].rx_tlps);
+	EXPECT_EQ(2, s->tx_data);			/* 10 x 268 B: two frames */
+}
+
 TEST_F(pair, send_tlp_refusals)
 {
 	uint8_t buf[4200];

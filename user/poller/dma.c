@@ -277,10 +277,8 @@ int pdma_service(struct softee_poller *p)
 		 * Send the first completions while the rest are made: the box
 		 * takes them in meanwhile on its core and asks for more, rather
 		 * than waiting for this whole pass (Documentation/poller.rst).
-		 * Not where each burst is a system call: there the whole pass
-		 * in one burst is cheaper.
 		 */
-		if (!(++cplds % POLLER_DMA_FLUSH) && !p->cfg.nd->tx_burst_syscall &&
+		if (!(++cplds % POLLER_DMA_FLUSH) &&
 		    softee_transport_flush(p->t, softee_now_ns()) < 0)
 			PCNT(p->st.flush_errors, 1);
 	}

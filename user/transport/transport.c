@@ -902,8 +902,12 @@ int softee_transport_flush(struct softee_transport *t, uint64_t now_ns)
 	unsigned int k, n;
 	int sent = 0;
 
-	/* From an rx callback the link is inside its rx_burst: the poll sends. */
-	if (t->in_rx)
+	/*
+	 * From an rx callback the link is inside its rx_burst; where each send
+	 * burst is a system call, the poll's one burst is cheaper than many:
+	 * the poll sends.
+	 */
+	if (t->in_rx || t->nd->tx_burst_syscall)
 		return 0;
 	if (now_ns > t->now)	/* never back: a pass may flush with a later clock than it polled */
 		t->now = now_ns;

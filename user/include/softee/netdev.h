@@ -70,7 +70,8 @@ struct softee_netdev {
 	/*
 	 * Every tx_burst costs a system call, however many frames it carries
 	 * (DPDK's af_packet PMD kicks the kernel once a burst): its owner
-	 * should send in bursts as large as it has.  False where a burst is
+	 * should send in bursts as large as it has (softee_transport_flush
+	 * leaves the frames to the poll).  False where a burst is
 	 * cheap (memif, the split layout's queue: its TX thread sends in
 	 * bursts of its own) and where every frame is a call anyway (the
 	 * socket backend).  The fault injector copies what it wraps.

@@ -168,7 +168,9 @@ int softee_transport_poll(struct softee_transport *t, uint64_t now_ns);
  * TLPs in one pass, so that the peer starts on the first frames while the
  * rest are made.  now_ns may be later than the last poll's; an earlier
  * one is not taken.  Returns the data frames sent, or -errno from the
- * link; 0 when called from an rx callback (the poll then sends them).
+ * link; 0 when called from an rx callback, or on a link where each send
+ * burst is a system call (netdev tx_burst_syscall): the poll then sends
+ * them, in one burst.
  */
 int softee_transport_flush(struct softee_transport *t, uint64_t now_ns);
 /*
