@@ -169,7 +169,7 @@ PS=$D/poller.sock B7=$D/box-7.sock B9=$D/box-9.sock
 HB="--hb-ms 20 --hb-miss 3"
 # shellcheck disable=SC2086
 ip netns exec "$NS_B" "$BD/softee-box" --dev "socket:$BOX7_IF" --group 7 --name box7 --ctl "$B7" $HB \
-	> "$D/box7.log" 2>&1 &
+	--rate-max-mbs 3000 > "$D/box7.log" 2>&1 &
 PID[box7]=$!
 if [ -n "$BOX9_IF" ]; then
 	# shellcheck disable=SC2086
@@ -179,7 +179,7 @@ if [ -n "$BOX9_IF" ]; then
 fi
 # shellcheck disable=SC2086
 ip netns exec "$NS_A" "$BD/softee-poller" --link "socket:$IF_A" --group 7 --name host7 --ctl "$PS" $HB \
-	> "$D/poller.log" 2>&1 &
+	--rate-max-mbs 2500 > "$D/poller.log" 2>&1 &
 PID[poller]=$!
 
 logs() { for f in "$D"/*.log; do echo "== $f"; tail -n 15 "$f"; done; }
@@ -212,6 +212,11 @@ check $? "config 01:00.0: the hexdump, decoded BARs, MSI" "$out"
 out=$(sc counters 0 2>&1)
 grep -qE '^ +0 +01:00.0 +up ' <<<"$out" && grep -q '^box box7 ' <<<"$out" && ! grep -q '^box box9 ' <<<"$out"
 check $? "counters 0: the device's session and its box (only)" "$out"
+
+# --rate-max-mbs: each end's rate control has the ceiling it was given.
+out=$("$CTL" --poller "$PS" --json counters 0 2>&1; "$CTL" --box "$B7" --json box peers 2>&1)
+grep -q '"rate_max_Bps":2500000000,' <<<"$out" && grep -q '"rate_max_Bps":3000000000,' <<<"$out"
+check $? "--rate-max-mbs: the poller's session and the box's peer show their ceilings" "$out"
 
 # Every --json output is one document that parses.
 st=0 bad=

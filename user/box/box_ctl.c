@@ -408,6 +408,7 @@ static size_t cmd_peers(struct softee_box *box, struct out *o)
 		      (double)(box->now - lp->last_seen_ns) / 1e6 : 0.0);
 		f_u64(o, "srtt_ns", p->rc.srtt_ns);
 		f_u64(o, "rate_Bps", p->rc.rate_Bps);
+		f_u64(o, "rate_max_Bps", p->rc.cfg.rate_max_Bps);
 		f_bool(o, "pacing", !p->rc.cfg.no_pacing);
 		f_u64(o, "tx_paced", p->stats.tx_paced);
 		f_u64(o, "rate_cuts", p->rc.stats.decreases);

@@ -57,6 +57,7 @@ struct opts {
 	uint32_t mtu;
 	bool vlan;
 	bool no_pacing;
+	uint32_t rate_max_mbs;
 	uint32_t tags, cpl_timeout_ms, rcb;
 	const char *fault;
 	uint64_t seed;
@@ -128,6 +129,7 @@ static void usage(void)
 		"  --vlan               tag frames with VID = group\n"
 		"  --no-pacing          rate control measures but never holds a frame (cores\n"
 		"                       shared with the host's threads: Documentation/box.rst)\n"
+		"  --rate-max-mbs M     the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
 		"  --tags N             DMA reads in flight, 1..256 (64)\n"
 		"  --cpl-timeout-ms N   DMA read completion timeout (1000)\n"
 		"  --rcb 64|128         read completion boundary (64)\n"
@@ -183,6 +185,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "vlan", no_argument, NULL, 'V' },
 		{ "no-pacing", no_argument, NULL, 'P' },
+		{ "rate-max-mbs", required_argument, NULL, 'R' },
 		{ "tags", required_argument, NULL, 't' },
 		{ "cpl-timeout-ms", required_argument, NULL, 'T' },
 		{ "rcb", required_argument, NULL, 'r' },
@@ -215,6 +218,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'm': o->mtu = (uint32_t)num("--mtu", optarg, 64, 9000); break;
 		case 'V': o->vlan = true; break;
 		case 'P': o->no_pacing = true; break;
+		case 'R': o->rate_max_mbs = (uint32_t)num("--rate-max-mbs", optarg, 1, 1000000); break;
 		case 't': o->tags = (uint32_t)num("--tags", optarg, 1, SOFTEE_BOX_MAX_TAGS); break;
 		case 'T': o->cpl_timeout_ms = (uint32_t)num("--cpl-timeout-ms", optarg, 1, 600000); break;
 		case 'r':
@@ -505,6 +509,7 @@ int main(int argc, char **argv)
 	bc.xport.hb_miss = o.hb_miss;
 	bc.xport.seed = o.seed;
 	bc.xport.rate.no_pacing = o.no_pacing;
+	bc.xport.rate.rate_max_Bps = (uint64_t)o.rate_max_mbs * 1000000ULL;	/* 0: the default */
 	bc.tags = o.tags;
 	bc.cpl_timeout_ns = (uint64_t)o.cpl_timeout_ms * 1000000ULL;
 	bc.rcb = o.rcb;

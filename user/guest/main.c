@@ -74,6 +74,7 @@ struct opts {
 	uint32_t dma_ms;
 	const char *label;
 	bool pacing;
+	uint32_t rate_max_mbs;
 	int idle_us;
 	bool quiet;
 	bool split;			/* --layout split */
@@ -125,6 +126,7 @@ static void usage(void)
 		"  --label NAME           bench: the link's name in the bench lines (the link)\n"
 		"  --idle-us U            the poller's longest sleep when idle (200; 0: spin)\n"
 		"  --pacing               keep the rate control's pacing on (see Documentation/guest.rst)\n"
+		"  --rate-max-mbs M       the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
 		"  --layout rtc|split[:TXCPU,RXCPU]  the poller runs to completion (rtc), or its\n"
 		"                         link's TX and RX run on threads (lcores) of their own\n"
 		"  -q, --quiet            no poller log lines\n");
@@ -178,6 +180,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "dma-ms", required_argument, NULL, 'd' },
 		{ "label", required_argument, NULL, 'b' },
 		{ "pacing", no_argument, NULL, 'P' },
+		{ "rate-max-mbs", required_argument, NULL, 'B' },
 		{ "idle-us", required_argument, NULL, 'I' },
 		{ "layout", required_argument, NULL, 'Y' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -207,6 +210,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'd': o->dma_ms = (uint32_t)num("--dma-ms", optarg, 10, 600000); break;
 		case 'b': o->label = optarg; break;
 		case 'P': o->pacing = true; break;
+		case 'B': o->rate_max_mbs = (uint32_t)num("--rate-max-mbs", optarg, 1, 1000000); break;
 		case 'I': o->idle_us = (int)num("--idle-us", optarg, 0, 1000000); break;
 		case 'Y': {
 			char e[128];
@@ -518,7 +522,8 @@ static int setup(struct host *h, struct softee_netdev *nd)
 		.nd = nd, .group = o->group, .name = o->name,
 		.hb_period_ns = (uint64_t)o->hb_ms * MS, .hb_miss = o->hb_miss,
 		.mmio_base = MMIO_BASE, .mmio_len = MMIO_LEN,
-		.rate = { .no_pacing = !o->pacing },
+		.rate = { .no_pacing = !o->pacing,
+			  .rate_max_Bps = (uint64_t)o->rate_max_mbs * 1000000ULL },	/* 0: the default */
 		.cpl_timeout_ns = (uint64_t)o->timeout_us * 1000,
 		.ctl_path = o->ctl, .quiet = o->quiet,
 	};

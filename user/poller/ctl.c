@@ -258,13 +258,14 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 										  counter_names[k].off));
 			sb_printf(s, ",\"session\":{\"up\":%s,\"tx_tlps\":%llu,\"rx_tlps\":%llu,\"tx_frames\":%llu,"
 				  "\"rx_frames\":%llu,\"retrans\":%llu,\"timeouts\":%llu,\"tlps_dropped\":%llu,"
-				  "\"rate_Bps\":%llu,\"srtt_ns\":%llu,\"min_rtt_ns\":%llu,"
+				  "\"rate_Bps\":%llu,\"rate_max_Bps\":%llu,\"srtt_ns\":%llu,\"min_rtt_ns\":%llu,"
 				  "\"rate_cuts\":%llu,\"rate_app_limited\":%llu}}",
 				  se->up ? "true" : "false", (unsigned long long)se->tx_tlps,
 				  (unsigned long long)se->rx_tlps, (unsigned long long)se->tx_frames,
 				  (unsigned long long)se->rx_frames, (unsigned long long)se->retrans,
 				  (unsigned long long)se->timeouts, (unsigned long long)se->tlps_dropped,
-				  (unsigned long long)se->rate_Bps, (unsigned long long)se->srtt_ns,
+				  (unsigned long long)se->rate_Bps, (unsigned long long)se->rate_max_Bps,
+				  (unsigned long long)se->srtt_ns,
 				  (unsigned long long)se->min_rtt_ns, (unsigned long long)se->rate_cuts,
 				  (unsigned long long)se->rate_app_limited);
 			continue;
@@ -292,12 +293,13 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 			  (unsigned long long)in->c.msi, (unsigned long long)in->c.msi_blocked,
 			  (unsigned long long)in->c.msi_errors, (unsigned long long)in->c.configured,
 			  (unsigned long long)in->c.downs);
-		sb_printf(s, "  session: %s TLPs tx %llu rx %llu frames tx %llu rx %llu retrans %llu timeouts %llu dropped %llu rate %.1f MB/s (cuts %llu, app-limited %llu) srtt %.1f us min %.1f us\n",
+		sb_printf(s, "  session: %s TLPs tx %llu rx %llu frames tx %llu rx %llu retrans %llu timeouts %llu dropped %llu rate %.1f of %.1f MB/s (cuts %llu, app-limited %llu) srtt %.1f us min %.1f us\n",
 			  se->up ? "up" : "down", (unsigned long long)se->tx_tlps,
 			  (unsigned long long)se->rx_tlps, (unsigned long long)se->tx_frames,
 			  (unsigned long long)se->rx_frames, (unsigned long long)se->retrans,
 			  (unsigned long long)se->timeouts, (unsigned long long)se->tlps_dropped,
-			  (double)se->rate_Bps / 1e6, (unsigned long long)se->rate_cuts,
+			  (double)se->rate_Bps / 1e6, (double)se->rate_max_Bps / 1e6,
+			  (unsigned long long)se->rate_cuts,
 			  (unsigned long long)se->rate_app_limited, (double)se->srtt_ns / 1000.0,
 			  (double)se->min_rtt_ns / 1000.0);
 	}

@@ -61,6 +61,7 @@ struct opts {
 	uint32_t max_payload;
 	bool no_merge;
 	bool no_pacing;
+	uint32_t rate_max_mbs;
 	uint32_t duration_s;
 	uint32_t hb_ms, hb_miss;
 	uint8_t msi_vector;
@@ -134,6 +135,7 @@ static void usage(void)
 		"  --no-merge             one MWr per posted write\n"
 		"  --no-pacing            rate control measures but never holds a frame (cores\n"
 		"                         shared with the VMM and the box: Documentation/poller.rst)\n"
+		"  --rate-max-mbs M       the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
 		"  --msi-vector V         first MSI vector handed out (0x40)\n"
 		"  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost\n"
 		"  --duration-s S         stop after S seconds\n"
@@ -347,6 +349,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "max-payload", required_argument, NULL, 'P' },
 		{ "no-merge", no_argument, NULL, 'M' },
 		{ "no-pacing", no_argument, NULL, 'N' },
+		{ "rate-max-mbs", required_argument, NULL, 'B' },
 		{ "msi-vector", required_argument, NULL, 'V' },
 		{ "hb-ms", required_argument, NULL, 'H' },
 		{ "hb-miss", required_argument, NULL, 'K' },
@@ -386,6 +389,11 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'P': o->max_payload = (uint32_t)num("--max-payload", optarg, 4096); break;
 		case 'M': o->no_merge = true; break;
 		case 'N': o->no_pacing = true; break;
+		case 'B':
+			o->rate_max_mbs = (uint32_t)num("--rate-max-mbs", optarg, 1000000);
+			if (!o->rate_max_mbs)
+				die_usage("--rate-max-mbs wants a number 1..1000000, not '%s'", optarg);
+			break;
 		case 'V': o->msi_vector = (uint8_t)num("--msi-vector", optarg, 0xff); break;
 		case 'H': o->hb_ms = (uint32_t)num("--hb-ms", optarg, 60000); break;
 		case 'K': o->hb_miss = (uint32_t)num("--hb-miss", optarg, 1000); break;
@@ -520,6 +528,7 @@ int main(int argc, char **argv)
 	cfg.max_payload = o.max_payload;
 	cfg.merge_max = o.no_merge ? 1 : 0;
 	cfg.rate.no_pacing = o.no_pacing;
+	cfg.rate.rate_max_Bps = (uint64_t)o.rate_max_mbs * 1000000ULL;	/* 0: the default */
 	cfg.msi_vector = o.msi_vector;
 	cfg.hb_period_ns = (uint64_t)o.hb_ms * 1000000ULL;
 	cfg.hb_miss = o.hb_miss;

@@ -339,6 +339,7 @@ static void box_snapshot(struct softee_poller *p, struct pbox *b)
 		s.timeouts = pe->stats.timeouts;
 		s.tlps_dropped = pe->stats.tlps_dropped;
 		s.rate_Bps = pe->rc.rate_Bps;
+		s.rate_max_Bps = pe->rc.cfg.rate_max_Bps;
 		s.srtt_ns = pe->rc.srtt_ns;
 		s.min_rtt_ns = pe->rc.min_rtt_ns == UINT64_MAX ? 0 : pe->rc.min_rtt_ns;
 		s.rate_cuts = pe->rc.stats.decreases;

@@ -212,6 +212,7 @@ struct softee_poller_session {
 	uint64_t tx_tlps, rx_tlps, tx_frames, rx_frames;
 	uint64_t retrans, timeouts, tlps_dropped;
 	uint64_t rate_Bps, srtt_ns, min_rtt_ns;
+	uint64_t rate_max_Bps;		/* the rate control's ceiling */
 	uint64_t rate_cuts;		/* decisions to cut the rate, timeouts included */
 	uint64_t rate_app_limited;	/* delay over target or a timeout, rate kept: the
 					 * sender was not limited */
