@@ -1036,6 +1036,46 @@ TEST_F(box, registers)
 	EXPECT_EQ(0, h->cpl_unexpected);
 }
 
+/*
+ * The reads of tags that completions freed leave in the poll that took
+ * those completions, not after the next poll's receiving: box_poll flushes
+ * what its last drain queued.
+ */
+TEST_F(box, freed_tags_read_again_in_the_same_poll)
+{
+	struct world *w = self->w;
+	struct host *h = &w->host[0];
+	uint64_t g = h->mem_base;
+	uint32_t len = 128 * 1024, st;	/* 256 reads of 512 bytes, 64 tags */
+	uint64_t first;
+
+	fill(h->mem, len, 3);
+	enumerate(_metadata, w, h, false);
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_HOST_LO), (uint32_t)g);
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_HOST_HI), (uint32_t)(g >> 32));
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_DEV), 0);
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_LEN), len);
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_DIR), SOFTEE_TESTDEV_DIR_TO_DEV);
+	wr32(w, h, REG(SOFTEE_TESTDEV_CTRL), SOFTEE_TESTDEV_CTRL_START);
+	/* Every tag's read reached the host, and the host sent its completions. */
+	ASSERT_TRUE(RUN_UNTIL(w, h->mrd >= 64, 100 * US));
+	w->now += 3 * US;
+	softee_transport_poll(h->t, w->now);
+	first = h->mrd;
+	ASSERT_EQ(64, first);
+	/* One box poll takes the completions: the freed tags' reads go out in it. */
+	w->now += 3 * US;
+	softee_box_poll(w->box, w->now);
+	w->now += 3 * US;
+	softee_transport_poll(h->t, w->now);
+	EXPECT_LT(first, h->mrd);
+	/* ... and the DMA ends well. */
+	ASSERT_TRUE(RUN_UNTIL(w, (st = rd32(w, h, REG(SOFTEE_TESTDEV_STATUS))) & SOFTEE_TESTDEV_STATUS_DONE,
+			      100 * MS));
+	EXPECT_EQ(SOFTEE_TESTDEV_STATUS_DONE, st);
+	EXPECT_EQ(softee_testdev_crc32(0, h->mem, len), rd32(w, h, REG(SOFTEE_TESTDEV_CRC)));
+}
+
 TEST_F(box, dma_errors)
 {
 	struct world *w = self->w;
