@@ -139,7 +139,7 @@ static void usage(void)
 		"  --log-level L        error, warn, info, debug (info)\n"
 		"  -v                   --log-level debug\n"
 		"  --cpu C              pin to CPU C\n"
-		"  --idle-us N          DPDK: sleep N us after %d idle polls (10; 0: spin)\n"
+		"  --idle-us N          DPDK: sleep N us after %d idle polls (20; 0: spin)\n"
 		"  --idle-max-us N      DPDK: idle 1 ms, the sleeps double up to N us (200)\n"
 		"  --link-wait-ms N     DPDK: wait this long for link up\n", IDLE_POLLS);
 	exit(2);
@@ -434,7 +434,7 @@ static void exit_summary(struct softee_box *box)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .group = 1, .cpu = -1, .idle_us = 10, .idle_max_us = 200,
+	struct opts o = { .group = 1, .cpu = -1, .idle_us = 20, .idle_max_us = 200,
 			.log_level = 0 };
 	struct softee_netdev_conf nconf = { .ethertype = SOFTEE_ETHERTYPE };
 	struct softee_netdev *nd = NULL, *fault = NULL;
