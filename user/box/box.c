@@ -766,13 +766,16 @@ static int box_poll(struct softee_box *box, uint64_t now, bool wait, uint32_t ti
 	 * The transport may have room again, and completions freed tags:
 	 * refill it now and send what that queued (the reads of those tags,
 	 * a DMA's next writes) before the next poll's receiving, which could
-	 * take a few bursts of frames first.  Where a send burst is a system
-	 * call the transport leaves it to the next poll, which will not wait
-	 * while TLPs are queued.  A queue still waiting after this waits for
-	 * acks, which wake the poll.
+	 * take a few bursts of frames first.  Only after a poll that took
+	 * frames: an idle poll frees nothing, and what a timeout queued goes
+	 * with the next poll.  Where a send burst is a system call the
+	 * transport leaves it to the next poll, which will not wait while
+	 * TLPs are queued.  A queue still waiting after this waits for acks,
+	 * which wake the poll.
 	 */
 	box_drain_all(box);
-	softee_transport_flush(box->t, box->now);
+	if (ret > 0)
+		softee_transport_flush(box->t, box->now);
 	return ret;
 }
 
