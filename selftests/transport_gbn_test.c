@@ -621,4 +621,58 @@ TEST_F_TIMEOUT(prop, exactly_once_in_order, 240)
 		EXPECT_GT(0x80000000u, a->peer->gbn.una);
 }
 
+/* ---- the fault injector's spec (--fault) ------------------------------------ */
+
+TEST(fault_spec)
+{
+	static const struct {
+		const char *spec, *err;		/* err NULL: accepted */
+	} cases[] = {
+		{ "drop=10000,dup=1,corrupt=2,reorder=3,delay=4,delay_us=5-7", NULL },
+		{ "drop=0x10", NULL },
+		{ "drop=1000000", NULL },
+		{ "delay_us=0-10000000", NULL },
+		{ "drop=1000001", "drop wants parts per million, 0..1000000, not '1000001'" },
+		{ "drop=-1", "drop wants parts per million, 0..1000000, not '-1'" },
+		{ "drop=x", "drop wants parts per million, 0..1000000, not 'x'" },
+		{ "drop=", "drop wants parts per million, 0..1000000, not ''" },
+		{ "dup=5%", "dup wants parts per million, 0..1000000, not '5%'" },
+		{ "drop", "'drop' is not key=value" },
+		{ "lose=5", "unknown fault 'lose'" },
+		{ "delay_us=7-5", "delay_us wants MIN-MAX microseconds" },
+		{ "delay_us=5", "delay_us wants MIN-MAX microseconds" },
+		{ "delay_us=1-99999999999999", "delay_us wants MIN-MAX microseconds" },
+		{ "delay_us=-3-5", "delay_us wants MIN-MAX microseconds" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct softee_fault_cfg fc = { 0 };
+		char err[160] = "";
+		int ret = softee_fault_parse(cases[i].spec, &fc, err, sizeof(err));
+
+		if (!cases[i].err) {
+			EXPECT_EQ(0, ret) TH_LOG("'%s': %s", cases[i].spec, err);
+			continue;
+		}
+		EXPECT_EQ(-EINVAL, ret) TH_LOG("'%s' was accepted", cases[i].spec);
+		EXPECT_TRUE(strstr(err, cases[i].err) != NULL)
+			TH_LOG("'%s': '%s', want '%s'", cases[i].spec, err, cases[i].err);
+	}
+	{
+		struct softee_fault_cfg fc = { 0 };
+		char err[160];
+
+		ASSERT_EQ(0, softee_fault_parse("drop=10000,dup=1,corrupt=2,reorder=3,delay=4,delay_us=5-7",
+						&fc, err, sizeof(err)));
+		EXPECT_EQ(10000, fc.drop_ppm);
+		EXPECT_EQ(1, fc.dup_ppm);
+		EXPECT_EQ(2, fc.corrupt_ppm);
+		EXPECT_EQ(3, fc.reorder_ppm);
+		EXPECT_EQ(4, fc.delay_ppm);
+		EXPECT_EQ(5000, fc.delay_min_ns);
+		EXPECT_EQ(7000, fc.delay_max_ns);
+	}
+}
+
 TEST_HARNESS_MAIN

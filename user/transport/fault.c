@@ -13,6 +13,7 @@
 #include <softee/prng.h>
 
 #define FAULT_OUT_BATCH		64
+#define FAULT_DELAY_MAX_US	10000000u	/* 10 s: the ns fit with room */
 
 struct held {
 	bool used;
@@ -338,6 +339,16 @@ void softee_fault_flush(struct softee_netdev *nd)
 	out_flush(f);
 }
 
+/* A plain unsigned number (no sign, no blanks) up to max, ended by *end. */
+static bool fault_num(const char *s, char **end, unsigned long max, unsigned long *v)
+{
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoul(s, end, 0);
+	return !errno && *v <= max;
+}
+
 int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *tok, *save = NULL;
@@ -355,21 +366,15 @@ int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err,
 			goto bad;
 		}
 		*eq++ = '\0';
-		a = strtoul(eq, &end, 0);
-		if (end == eq) {
-			snprintf(err, errlen, "bad value for %s", tok);
-			goto bad;
-		}
 		if (!strcmp(tok, "delay_us")) {
-			if (*end == '-') {
-				b = strtoul(end + 1, &end, 0);
-				if (!*end && b >= a) {
-					fc->delay_min_ns = a * 1000;
-					fc->delay_max_ns = b * 1000;
-					continue;
-				}
+			if (fault_num(eq, &end, FAULT_DELAY_MAX_US, &a) && *end == '-' &&
+			    fault_num(end + 1, &end, FAULT_DELAY_MAX_US, &b) && !*end && b >= a) {
+				fc->delay_min_ns = a * 1000;
+				fc->delay_max_ns = b * 1000;
+				continue;
 			}
-			snprintf(err, errlen, "delay_us wants MIN-MAX microseconds, MIN <= MAX");
+			snprintf(err, errlen, "delay_us wants MIN-MAX microseconds, MIN <= MAX <= %u, not '%s'",
+				 FAULT_DELAY_MAX_US, eq);
 			goto bad;
 		}
 		if (!strcmp(tok, "drop"))
@@ -387,8 +392,8 @@ int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err,
 				 tok);
 			goto bad;
 		}
-		if (*end || a > 1000000) {
-			snprintf(err, errlen, "%s wants parts per million, 0..1000000", tok);
+		if (!fault_num(eq, &end, 1000000, &a) || *end) {
+			snprintf(err, errlen, "%s wants parts per million, 0..1000000, not '%s'", tok, eq);
 			goto bad;
 		}
 		*ppm = (uint32_t)a;
