@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <softee/args.h>
 #include <softee/box.h>
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
@@ -61,6 +62,7 @@ struct opts {
 	uint32_t rate_max_mbs;
 	uint32_t tags, cpl_timeout_ms, rcb;
 	const char *fault;
+	struct softee_fault_cfg fc;	/* --fault, parsed */
 	uint64_t seed;
 	int log_level;
 	int cpu;
@@ -112,64 +114,43 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void usage(void)
+static void help(void)
 {
-	fprintf(stderr,
-		"usage: softee-box [EAL-ARGS --] --dev SPEC [OPTIONS]\n"
-		"  --dev SPEC           socket:IFNAME | dpdk:DEVARGS (the link; required)\n"
-		"  --group N            group number, 0..65535 (1)\n"
-		"  --endpoint SPEC      MODEL[,bdf=BB:DD.F][,mps=B][,mrrs=B][,...]; repeat for more\n"
-		"                       functions (test[,devmem=B]; default: one test endpoint)\n"
-		"                       nvme,file=PATH[,size=B][,lbasize=512|4096][,queues=N][,create]\n"
-		"  --ctl PATH           control socket (/run/softee/box-GROUP.sock; 'none': none)\n"
-		"  --json               control answers in JSON unless a request says --text\n"
-		"  --name NAME          name in heartbeats (softee-box)\n"
-		"  --node-id N          node id in heartbeats (random)\n"
-		"  --hb-ms N --hb-miss N   heartbeat period and misses before a peer is lost (100, 3)\n"
-		"  --mtu N              bytes after the EtherType (the link's)\n"
-		"  --vlan               tag frames with VID = group\n"
-		"  --no-pacing          rate control measures but never holds a frame (cores\n"
-		"                       shared with the host's threads: Documentation/box.rst)\n"
-		"  --rate-max-mbs M     the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
-		"  --tags N             DMA reads in flight, 1..256 (64)\n"
-		"  --cpl-timeout-ms N   DMA read completion timeout (1000)\n"
-		"  --rcb 64|128         read completion boundary (64)\n"
-		"  --fault SPEC         drop=PPM,dup=PPM,reorder=PPM,corrupt=PPM,delay=PPM,delay_us=A-B\n"
-		"  --seed N             fault injector and ISN seed\n"
-		"  --log-level L        error, warn, info, debug (info)\n"
-		"  -v                   --log-level debug\n"
-		"  --cpu C              pin to CPU C\n"
-		"  --idle-us N          DPDK: sleep N us after %d idle polls (20; 0: spin)\n"
-		"  --idle-max-us N      DPDK: idle 1 ms, the sleeps double up to N us (200)\n"
-		"  --link-wait-ms N     DPDK: wait this long for link up\n", IDLE_POLLS);
-	exit(2);
+	printf("usage: softee-box [EAL-ARGS --] --dev SPEC [OPTIONS]\n"
+	       "  --dev SPEC           socket:IFNAME | dpdk:DEVARGS (the link; required)\n"
+	       "  --group N            group number, 0..65535 (1)\n"
+	       "  --endpoint SPEC      MODEL[,bdf=BB:DD.F][,mps=B][,mrrs=B][,...]; repeat for more\n"
+	       "                       functions (test[,devmem=B]; default: one test endpoint)\n"
+	       "                       nvme,file=PATH[,size=B][,lbasize=512|4096][,queues=N][,create]\n"
+	       "  --ctl PATH           control socket (/run/softee/box-GROUP.sock; 'none': none)\n"
+	       "  --json               control answers in JSON unless a request says --text\n"
+	       "  --name NAME          name in heartbeats (softee-box)\n"
+	       "  --node-id N          node id in heartbeats (random)\n"
+	       "  --hb-ms N --hb-miss N   heartbeat period and misses before a peer is lost (100, 3)\n"
+	       "  --mtu N              bytes after the EtherType (the link's)\n"
+	       "  --vlan               tag frames with VID = group\n"
+	       "  --no-pacing          rate control measures but never holds a frame (cores\n"
+	       "                       shared with the host's threads: Documentation/box.rst)\n"
+	       "  --rate-max-mbs M     the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
+	       "  --tags N             DMA reads in flight, 1..256 (64)\n"
+	       "  --cpl-timeout-ms N   DMA read completion timeout (1000)\n"
+	       "  --rcb 64|128         read completion boundary (64)\n"
+	       "  --fault SPEC         drop=PPM,dup=PPM,reorder=PPM,corrupt=PPM,delay=PPM,delay_us=A-B\n"
+	       "  --seed N             fault injector and ISN seed\n"
+	       "  --log-level L        error, warn, info, debug (info)\n"
+	       "  -v                   --log-level debug\n"
+	       "  --cpu C              pin to CPU C\n"
+	       "  --idle-us N          DPDK: sleep N us after %d idle polls (20; 0: spin)\n"
+	       "  --idle-max-us N      DPDK: idle 1 ms, the sleeps double up to N us (200)\n"
+	       "  --link-wait-ms N     DPDK: wait this long for link up\n", IDLE_POLLS);
+	exit(0);
 }
 
-static void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "softee-box: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (softee-box --help)\n");
-	exit(2);
-}
+#define bad(...)	softee_usage_error("softee-box", __VA_ARGS__)
 
 static uint64_t num(const char *opt, const char *s, uint64_t min, uint64_t max)
 {
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v < min || v > max)
-		bad("%s wants a number %llu..%llu, not '%s'", opt, (unsigned long long)min,
-		    (unsigned long long)max, s);
-	return v;
+	return softee_arg_num("softee-box", opt, s, min, max);
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -203,7 +184,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	opterr = 0;		/* our own errors: one line, naming the argument */
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->dev = optarg; break;
 		case 'g': o->group = (unsigned int)num("--group", optarg, 0, 0xffff); break;
@@ -241,14 +223,20 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'I': o->idle_us = (uint32_t)num("--idle-us", optarg, 0, 1000000); break;
 		case 'X': o->idle_max_us = (uint32_t)num("--idle-max-us", optarg, 1, 1000000); break;
 		case 'W': o->link_wait_ms = (uint32_t)num("--link-wait-ms", optarg, 0, UINT32_MAX); break;
-		case 'h': usage(); break;
-		default: usage();
+		case 'h': help(); break;
+		default: softee_getopt_error("softee-box", c, argv, longopts);
 		}
 	}
 	if (optind != argc)
 		bad("unexpected argument '%s'", argv[optind]);
 	if (!o->dev)
 		bad("no link: give --dev socket:IFNAME or --dev dpdk:DEVARGS");
+	if (o->fault) {
+		char err[160];
+
+		if (softee_fault_parse(o->fault, &o->fc, err, sizeof(err)))
+			bad("--fault: %s", err);
+	}
 	if (o->vlan && (o->group < 1 || o->group > 4094))
 		bad("--vlan needs a group of 1..4094 (it is the VLAN id)");
 	if (!o->nep)
@@ -494,12 +482,8 @@ int main(int argc, char **argv)
 	wait_mode = nd->blocking_rx;
 	fault = nd;
 	if (o.fault) {
-		struct softee_fault_cfg fc = { .seed = o.seed ^ 0xb0c5 };
-		char err[160];
-
-		if (softee_fault_parse(o.fault, &fc, err, sizeof(err)))
-			bad("--fault: %s", err);
-		ret = softee_fault_create(&fault, nd, &fc);
+		o.fc.seed = o.seed ^ 0xb0c5;
+		ret = softee_fault_create(&fault, nd, &o.fc);
 		if (ret) {
 			say(SOFTEE_LOG_ERR, "fault injector: %s", strerror(-ret));
 			goto out;

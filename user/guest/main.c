@@ -30,7 +30,6 @@
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include <x86intrin.h>
 
 #include <microvm/microvm.h>
+#include <softee/args.h>
 #include <softee/e2e.h>
 #include <softee/e2e_host.h>
 #include <softee/endpoint.h>
@@ -103,59 +103,40 @@ static void on_signal(int sig)
 	quit = 1;
 }
 
-static void usage(void)
+static void help(void)
 {
-	fprintf(stderr,
-		"usage: " NAME " [EAL-ARGS --] --link SPEC [OPTIONS] [test|lost|bench]\n"
-		"  --link SPEC            socket:IFNAME | dpdk:DEVARGS (required)\n"
-		"  --group N              the box of this group is ours (1)\n"
-		"  --name NAME            in our heartbeats (softee-guest)\n"
-		"  --kmod                 trap with softee.ko (else the exit path)\n"
-		"  --timeout-us U         read completion timeout (50000)\n"
-		"  --len BYTES            test/lost: DMA bytes each way, 65536..1048576 (1048576)\n"
-		"  --fault SPEC           faults on our side of the link (softee_fault_parse)\n"
-		"  --seed N               fault injector seed (1)\n"
-		"  --wait-ms MS           wait this long for the device (10000)\n"
-		"  --ctl PATH             the poller's control socket ('-': none, the default)\n"
-		"  --hold                 after the program, keep serving until SIGINT/SIGTERM\n"
-		"  --on-dma-running CMD   lost: a shell command run while the DMA runs\n"
-		"  --on-lost CMD          lost: a shell command run once the device is down\n"
-		"  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost (100, 3)\n"
-		"  --reads N              bench: timed register reads (2000)\n"
-		"  --dma-ms MS            bench: time per DMA size (1000)\n"
-		"  --label NAME           bench: the link's name in the bench lines (the link)\n"
-		"  --idle-us U            the poller's longest sleep when idle (200; 0: spin)\n"
-		"  --pacing               keep the rate control's pacing on (see Documentation/guest.rst)\n"
-		"  --rate-max-mbs M       the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
-		"  --layout rtc|split[:TXCPU,RXCPU]  the poller runs to completion (rtc), or its\n"
-		"                         link's TX and RX run on threads (lcores) of their own\n"
-		"  -q, --quiet            no poller log lines\n");
-	exit(2);
+	printf("usage: " NAME " [EAL-ARGS --] --link SPEC [OPTIONS] [test|lost|bench]\n"
+	       "  --link SPEC            socket:IFNAME | dpdk:DEVARGS (required)\n"
+	       "  --group N              the box of this group is ours (1)\n"
+	       "  --name NAME            in our heartbeats (softee-guest)\n"
+	       "  --kmod                 trap with softee.ko (else the exit path)\n"
+	       "  --timeout-us U         read completion timeout (50000)\n"
+	       "  --len BYTES            test/lost: DMA bytes each way, 65536..1048576 (1048576)\n"
+	       "  --fault SPEC           faults on our side of the link (softee_fault_parse)\n"
+	       "  --seed N               fault injector seed (1)\n"
+	       "  --wait-ms MS           wait this long for the device (10000)\n"
+	       "  --ctl PATH             the poller's control socket ('-': none, the default)\n"
+	       "  --hold                 after the program, keep serving until SIGINT/SIGTERM\n"
+	       "  --on-dma-running CMD   lost: a shell command run while the DMA runs\n"
+	       "  --on-lost CMD          lost: a shell command run once the device is down\n"
+	       "  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost (100, 3)\n"
+	       "  --reads N              bench: timed register reads (2000)\n"
+	       "  --dma-ms MS            bench: time per DMA size (1000)\n"
+	       "  --label NAME           bench: the link's name in the bench lines (the link)\n"
+	       "  --idle-us U            the poller's longest sleep when idle (200; 0: spin)\n"
+	       "  --pacing               keep the rate control's pacing on (see Documentation/guest.rst)\n"
+	       "  --rate-max-mbs M       the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
+	       "  --layout rtc|split[:TXCPU,RXCPU]  the poller runs to completion (rtc), or its\n"
+	       "                         link's TX and RX run on threads (lcores) of their own\n"
+	       "  -q, --quiet            no poller log lines\n");
+	exit(0);
 }
 
-static __attribute__((noreturn, format(printf, 1, 2))) void die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, NAME ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (--help for usage)\n");
-	exit(2);
-}
+#define die_usage(...)	softee_usage_error(NAME, __VA_ARGS__)
 
 static uint64_t num(const char *opt, const char *s, uint64_t min, uint64_t max)
 {
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
-		die_usage("%s wants a number in %llu..%llu, not '%s'", opt,
-			  (unsigned long long)min, (unsigned long long)max, s);
-	return v;
+	return softee_arg_num(NAME, opt, s, min, max);
 }
 
 static void parse(struct opts *o, int argc, char **argv)
@@ -189,7 +170,8 @@ static void parse(struct opts *o, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+	opterr = 0;		/* our own errors: one line, naming the argument */
+	while ((c = getopt_long(argc, argv, ":qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->link = optarg; break;
 		case 'g': o->group = (uint16_t)num("--group", optarg, 0, 0xffff); break;
@@ -220,7 +202,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			break;
 		}
 		case 'q': o->quiet = true; break;
-		default: usage();
+		case 'h': help(); break;
+		default: softee_getopt_error(NAME, c, argv, lo);
 		}
 	}
 	if (optind < argc)

@@ -1,2 +1,3 @@
-# libsoftee: what the user-space programs share (ring, wait, the module's ioctls).
-LIBSOFTEE_SRCS += user/lib/ring.c user/lib/wait.c user/lib/kmod.c
+# libsoftee: what the user-space programs share (ring, wait, the module's ioctls,
+# one-line command-line errors).
+LIBSOFTEE_SRCS += user/lib/ring.c user/lib/wait.c user/lib/kmod.c user/lib/args.c

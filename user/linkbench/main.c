@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <softee/args.h>
+#include <softee/fault.h>
+
 #include "linkbench.h"
 
 volatile sig_atomic_t lb_quit;
@@ -177,45 +180,48 @@ static void on_fatal(int sig)
 	raise(sig);
 }
 
-static void usage(void)
+static void help(void)
 {
-	fprintf(stderr,
-		"usage: softee-linkbench [EAL-ARGS --] MODE [OPTIONS]\n"
-		"  modes: raw-send raw-recv raw-echo raw-ping host box stall\n"
-		"  --dev SPEC          socket:IFNAME[,proto=0xNNNN] | dpdk:DEVARGS | dpdk:port=N\n"
-		"  --count N           frames (raw) or TLPs (transport)\n"
-		"  --size B            frame bytes (raw) or MWr payload bytes (transport)\n"
-		"  --burst N           frames per tx burst (raw)\n"
-		"  --gap-us U          pause between bursts (raw-send)\n"
-		"  --dst MAC           raw destination (default broadcast)\n"
-		"  --ethertype X       raw frames' EtherType (default 0x88b6)\n"
-		"  --vlan TCI          raw frames carry an 802.1Q tag\n"
-		"  --timeout-ms T      a receiver's idle limit once traffic started\n"
-		"  --wait-ms T         how long to wait for the first frame / the peer\n"
-		"  --duration-ms T     how long to run (hb test)\n"
-		"  --mtu M             DPDK: the port's MTU\n"
-		"  --link-wait-ms T    DPDK: wait this long for link up (a memif server: its client)\n"
-		"  --cpu C             pin to CPU C\n"
-		"  --role/--test/--group/--new-group/--group-change-ms/--hb-ms/--hb-miss\n"
-		"  --loss-ppm P --seed S --no-pack --fault SPEC   (transport ends)\n"
-		"  --window N --ack-every N --rto-min-us U --rate-max-mbs M --target-delay-us U\n"
-		"  --no-pacing   (tuning)\n");
-	exit(2);
+	printf("usage: softee-linkbench [EAL-ARGS --] MODE [OPTIONS]\n"
+	       "  modes: raw-send raw-recv raw-echo raw-ping host box stall\n"
+	       "  --dev SPEC          socket:IFNAME[,proto=0xNNNN] | dpdk:DEVARGS | dpdk:port=N\n"
+	       "  --count N           frames (raw) or TLPs (transport)\n"
+	       "  --size B            frame bytes (raw) or MWr payload bytes (transport)\n"
+	       "  --burst N           frames per tx burst (raw)\n"
+	       "  --gap-us U          pause between bursts (raw-send)\n"
+	       "  --dst MAC           raw destination (default broadcast)\n"
+	       "  --ethertype X       raw frames' EtherType (default 0x88b6)\n"
+	       "  --vlan TCI          raw frames carry an 802.1Q tag\n"
+	       "  --timeout-ms T      a receiver's idle limit once traffic started\n"
+	       "  --wait-ms T         how long to wait for the first frame / the peer\n"
+	       "  --duration-ms T     how long to run (hb test)\n"
+	       "  --mtu M             DPDK: the port's MTU\n"
+	       "  --link-wait-ms T    DPDK: wait this long for link up (a memif server: its client)\n"
+	       "  --cpu C             pin to CPU C\n"
+	       "  --role/--test/--group/--new-group/--group-change-ms/--hb-ms/--hb-miss\n"
+	       "  --loss-ppm P --seed S --no-pack --fault SPEC   (transport ends)\n"
+	       "  --window N --ack-every N --rto-min-us U --rate-max-mbs M --target-delay-us U\n"
+	       "  --no-pacing   (tuning)\n");
+	exit(0);
 }
+
+#define PROG	"softee-linkbench"
 
 static uint64_t num(const char *opt, const char *s, uint64_t max)
 {
-	char *end;
-	unsigned long long v;
+	return softee_arg_num(PROG, opt, s, 0, max);
+}
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v > max) {
-		fprintf(stderr, "linkbench: %s wants a number up to %llu, not '%s'\n", opt,
-			(unsigned long long)max, s);
-		exit(2);
-	}
-	return v;
+static bool known_mode(const char *m)
+{
+	static const char *const modes[] = { "raw-send", "raw-recv", "raw-echo", "raw-ping",
+					     "host", "box", "stall" };
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(m, modes[i]))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -252,6 +258,7 @@ int main(int argc, char **argv)
 		{ "target-delay-us", required_argument, NULL, 'Y' },
 		{ "rate-max-mbs", required_argument, NULL, 'M' },
 		{ "no-pacing", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lb_opts o = {
@@ -272,26 +279,37 @@ int main(int argc, char **argv)
 		.seed = 1,
 	};
 	const char *mode;
-	int c, ret;
+	int c, ret, i;
 
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		help();
 	/* EAL arguments first, up to "--" (the EAL sees argv[0] and them). */
 	if (argc > 1 && argv[1][0] == '-') {
+		for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			;
+		if (i == argc)
+			softee_usage_error(PROG, "'%s': MODE first, or EAL arguments ending in '--'",
+					   argv[1]);
 		ret = softee_dpdk_eal_init(argc, argv);
 		if (ret < 0) {
-			fprintf(stderr, "linkbench: rte_eal_init: err=%d (%s)\n", ret, strerror(-ret));
+			fprintf(stderr, PROG ": rte_eal_init: err=%d (%s)\n", ret, strerror(-ret));
 			return 1;
 		}
 		argc -= ret;
 		argv += ret;
 	}
 	if (argc < 2)
-		usage();
+		softee_usage_error(PROG, "no MODE: raw-send, raw-recv, raw-echo, raw-ping, host, box or stall");
 	mode = argv[1];
+	if (!known_mode(mode))
+		softee_usage_error(PROG, "unknown MODE '%s': raw-send, raw-recv, raw-echo, raw-ping, host, box or stall",
+				   mode);
 	argc--;
 	argv++;
 	optind = 1;
+	opterr = 0;		/* our own errors: one line, naming the argument */
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.dev = optarg; break;
 		case 'n': o.count = num("--count", optarg, UINT64_MAX); break;
@@ -299,10 +317,9 @@ int main(int argc, char **argv)
 		case 'b': o.burst = (uint32_t)num("--burst", optarg, 1024); break;
 		case 'g': o.gap_us = (uint32_t)num("--gap-us", optarg, 10000000); break;
 		case 'D':
-			if (lb_parse_mac(optarg, o.dst)) {
-				fprintf(stderr, "linkbench: --dst wants a MAC address, not '%s'\n", optarg);
-				return 2;
-			}
+			if (lb_parse_mac(optarg, o.dst))
+				softee_usage_error(PROG, "--dst wants a MAC address (02:00:00:00:00:01), not '%s'",
+						   optarg);
 			break;
 		case 'e': o.ethertype = (uint16_t)num("--ethertype", optarg, 0xffff); break;
 		case 't': o.timeout_ms = (uint32_t)num("--timeout-ms", optarg, UINT32_MAX); break;
@@ -320,7 +337,15 @@ int main(int argc, char **argv)
 		case 'L': o.loss_ppm = (uint32_t)num("--loss-ppm", optarg, 1000000); break;
 		case 'S': o.seed = num("--seed", optarg, UINT64_MAX); break;
 		case 'P': o.no_pack = true; break;
-		case 'F': o.fault = optarg; break;
+		case 'F': {
+			struct softee_fault_cfg fc = { 0 };
+			char err[160];
+
+			if (softee_fault_parse(optarg, &fc, err, sizeof(err)))
+				softee_usage_error(PROG, "--fault: %s", err);
+			o.fault = optarg;
+			break;
+		}
 		case 'V': o.vlan = (int)num("--vlan", optarg, 0xffff); break;
 		case 'o': o.window = (uint32_t)num("--window", optarg, 65536); break;
 		case 'a': o.ack_every = (uint32_t)num("--ack-every", optarg, 65536); break;
@@ -329,13 +354,12 @@ int main(int argc, char **argv)
 		case 'Y': o.target_delay_us = (uint32_t)num("--target-delay-us", optarg, 10000000); break;
 		case 'p': o.no_pacing = true; break;
 		case 'W': o.conf.link_wait_ms = (uint32_t)num("--link-wait-ms", optarg, UINT32_MAX); break;
-		default: usage();
+		case 'h': help(); break;
+		default: softee_getopt_error(PROG, c, argv, longopts);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "linkbench: unexpected argument '%s'\n", argv[optind]);
-		usage();
-	}
+	if (optind != argc)
+		softee_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
 	if (!o.burst)
 		o.burst = 1;
 
@@ -359,8 +383,7 @@ int main(int argc, char **argv)
 		o.role = mode;
 		ret = lb_xport(&o);
 	} else {
-		fprintf(stderr, "linkbench: unknown mode '%s'\n", mode);
-		usage();
+		ret = 0;	/* known_mode() said it is one of the above */
 	}
 	softee_dpdk_eal_cleanup();
 	return ret ? 1 : 0;

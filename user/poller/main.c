@@ -16,7 +16,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include <softee.h>
+#include <softee/args.h>
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
 #include <softee/netdev_split.h>
@@ -103,69 +103,51 @@ static void on_signal(int sig)
 		softee_poller_stop(the_poller);	/* sets a flag; the loop ends */
 }
 
-static void usage(void)
+static void help(void)
 {
-	fprintf(stderr,
-		"usage: " NAME " [EAL-ARGS --] --link SPEC [OPTIONS]\n"
-		"  --link SPEC            socket:IFNAME[,proto=0x88b5] | dpdk:DEVARGS | dpdk:port=N\n"
-		"  --group N              our group: the box of this group is ours (default 1)\n"
-		"  --name NAME            in our heartbeats\n"
-		"  --mmio-window B:L      memory BARs go in [B, B+L) (0xc0000000:0x10000000)\n"
-		"  --io-window B:L        I/O BARs go in [B, B+L) (0xc000:0x3000)\n"
-		"  --kmod                 trap the BARs with softee.ko (needs --vm-fd or --vm-pid)\n"
-		"  --vm-fd N              a KVM VM fd this process inherited\n"
-		"  --vm-pid PID           take the VM fd of a running VMM (pidfd_getfd)\n"
-		"  --vcpus N              rings, one per vCPU (default: the VMM's vCPU count, or 1)\n"
-		"  --ring-entries N       entries per ring (module default)\n"
-		"  --timeout-us U         read completion timeout (50000)\n"
-		"  --ram GPA:LEN:PID:FD[:OFF]  guest RAM: the VMM's memory fd FD, mapped at OFF\n"
-		"  --ram auto[:q35|pc]    guest RAM: the largest memfd of --vm-pid, laid out as\n"
-		"                         QEMU lays out that machine's RAM (q35)\n"
-		"  --slot BB:DD.F         slot mode: the guest sees the box's device here and\n"
-		"                         configures it itself (needs --kmod)\n"
-		"  --ecam BASE            slot mode: trap the slot's page of the ECAM window too\n"
-		"                         (QEMU q35: 0xb0000000)\n"
-		"  --ctl PATH             control socket (default /run/softee-poller.sock; '-' none)\n"
-		"  --wait spin|yield|sleep  the data thread when idle (sleep)\n"
-		"  --cpu C                pin the data thread to CPU C\n"
-		"  --layout rtc|split[:TXCPU,RXCPU]  run to completion on the data thread (rtc,\n"
-		"                         the default), or TX and RX on threads of their own\n"
-		"                         (DPDK lcores, if the EAL has those numbers)\n"
-		"  --max-payload B        MWr/CplD payload (default: what a frame holds)\n"
-		"  --no-merge             one MWr per posted write\n"
-		"  --no-pacing            rate control measures but never holds a frame (cores\n"
-		"                         shared with the VMM and the box: Documentation/poller.rst)\n"
-		"  --rate-max-mbs M       the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
-		"  --msi-vector V         first MSI vector handed out (0x40)\n"
-		"  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost\n"
-		"  --duration-s S         stop after S seconds\n"
-		"  --fault SPEC --seed N  drop, dup, reorder, corrupt, delay frames on our side (tests)\n"
-		"  -q, --quiet            no log lines\n");
-	exit(2);
+	printf("usage: " NAME " [EAL-ARGS --] --link SPEC [OPTIONS]\n"
+	       "  --link SPEC            socket:IFNAME[,proto=0x88b5] | dpdk:DEVARGS | dpdk:port=N\n"
+	       "  --group N              our group: the box of this group is ours (default 1)\n"
+	       "  --name NAME            in our heartbeats\n"
+	       "  --mmio-window B:L      memory BARs go in [B, B+L) (0xc0000000:0x10000000)\n"
+	       "  --io-window B:L        I/O BARs go in [B, B+L) (0xc000:0x3000)\n"
+	       "  --kmod                 trap the BARs with softee.ko (needs --vm-fd or --vm-pid)\n"
+	       "  --vm-fd N              a KVM VM fd this process inherited\n"
+	       "  --vm-pid PID           take the VM fd of a running VMM (pidfd_getfd)\n"
+	       "  --vcpus N              rings, one per vCPU (default: the VMM's vCPU count, or 1)\n"
+	       "  --ring-entries N       entries per ring (module default)\n"
+	       "  --timeout-us U         read completion timeout (50000)\n"
+	       "  --ram GPA:LEN:PID:FD[:OFF]  guest RAM: the VMM's memory fd FD, mapped at OFF\n"
+	       "  --ram auto[:q35|pc]    guest RAM: the largest memfd of --vm-pid, laid out as\n"
+	       "                         QEMU lays out that machine's RAM (q35)\n"
+	       "  --slot BB:DD.F         slot mode: the guest sees the box's device here and\n"
+	       "                         configures it itself (needs --kmod)\n"
+	       "  --ecam BASE            slot mode: trap the slot's page of the ECAM window too\n"
+	       "                         (QEMU q35: 0xb0000000)\n"
+	       "  --ctl PATH             control socket (default /run/softee-poller.sock; '-' none)\n"
+	       "  --wait spin|yield|sleep  the data thread when idle (sleep)\n"
+	       "  --cpu C                pin the data thread to CPU C\n"
+	       "  --layout rtc|split[:TXCPU,RXCPU]  run to completion on the data thread (rtc,\n"
+	       "                         the default), or TX and RX on threads of their own\n"
+	       "                         (DPDK lcores, if the EAL has those numbers)\n"
+	       "  --max-payload B        MWr/CplD payload (default: what a frame holds)\n"
+	       "  --no-merge             one MWr per posted write\n"
+	       "  --no-pacing            rate control measures but never holds a frame (cores\n"
+	       "                         shared with the VMM and the box: Documentation/poller.rst)\n"
+	       "  --rate-max-mbs M       the rate control's ceiling, MB/s (1250: 10 Gbit/s)\n"
+	       "  --msi-vector V         first MSI vector handed out (0x40)\n"
+	       "  --hb-ms T --hb-miss K  heartbeat period and misses before a box is lost\n"
+	       "  --duration-s S         stop after S seconds\n"
+	       "  --fault SPEC --seed N  drop, dup, reorder, corrupt, delay frames on our side (tests)\n"
+	       "  -q, --quiet            no log lines\n");
+	exit(0);
 }
 
-static __attribute__((noreturn, format(printf, 1, 2))) void die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, NAME ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(2);
-}
+#define die_usage(...)	softee_usage_error(NAME, __VA_ARGS__)
 
 static uint64_t num(const char *opt, const char *s, uint64_t max)
 {
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v > max)
-		die_usage("%s wants a number up to %llu, not '%s'", opt, (unsigned long long)max, s);
-	return v;
+	return softee_arg_num(NAME, opt, s, 0, max);
 }
 
 static void range(const char *opt, const char *s, uint64_t *base, uint64_t *len)
@@ -365,7 +347,8 @@ static void parse(struct opts *o, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+	opterr = 0;		/* our own errors: one line, naming the argument */
+	while ((c = getopt_long(argc, argv, ":qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->link = optarg; break;
 		case 'g': o->group = (uint16_t)num("--group", optarg, 0xffff); break;
@@ -390,13 +373,11 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'M': o->no_merge = true; break;
 		case 'N': o->no_pacing = true; break;
 		case 'B':
-			o->rate_max_mbs = (uint32_t)num("--rate-max-mbs", optarg, 1000000);
-			if (!o->rate_max_mbs)
-				die_usage("--rate-max-mbs wants a number 1..1000000, not '%s'", optarg);
+			o->rate_max_mbs = (uint32_t)softee_arg_num(NAME, "--rate-max-mbs", optarg, 1, 1000000);
 			break;
 		case 'V': o->msi_vector = (uint8_t)num("--msi-vector", optarg, 0xff); break;
-		case 'H': o->hb_ms = (uint32_t)num("--hb-ms", optarg, 60000); break;
-		case 'K': o->hb_miss = (uint32_t)num("--hb-miss", optarg, 1000); break;
+		case 'H': o->hb_ms = (uint32_t)softee_arg_num(NAME, "--hb-ms", optarg, 1, 60000); break;
+		case 'K': o->hb_miss = (uint32_t)softee_arg_num(NAME, "--hb-miss", optarg, 1, 1000); break;
 		case 'D': o->duration_s = (uint32_t)num("--duration-s", optarg, 1u << 30); break;
 		case 'q': o->quiet = true; break;
 		case 'S': {
@@ -425,7 +406,8 @@ static void parse(struct opts *o, int argc, char **argv)
 				die_usage("--ecam 0x%llx: a non-zero, 1 MiB aligned address",
 					  (unsigned long long)o->ecam);
 			break;
-		default: usage();
+		case 'h': help(); break;
+		default: softee_getopt_error(NAME, c, argv, lo);
 		}
 	}
 	if (optind != argc)
@@ -478,6 +460,11 @@ int main(int argc, char **argv)
 		argv[0] = (char *)NAME;
 	}
 	parse(&o, argc, argv);
+	if (o.fault) {
+		if (softee_fault_parse(o.fault, &fc, err, sizeof(err)))
+			die_usage("--fault: %s", err);
+		fc.seed = o.seed ? o.seed : 1;
+	}
 
 	if (o.vm_pid) {
 		int target = find_vm_fd(o.vm_pid, &vcpus);
@@ -499,13 +486,6 @@ int main(int argc, char **argv)
 	if (!o.vcpus)
 		o.vcpus = vcpus ? vcpus : 1;
 
-	if (o.fault) {
-		if (softee_fault_parse(o.fault, &fc, err, sizeof(err))) {
-			fprintf(stderr, NAME ": --fault: %s\n", err);
-			return 2;
-		}
-		fc.seed = o.seed ? o.seed : 1;
-	}
 	ret = softee_netdev_stack_open(&st, o.link, NULL, o.split ? &o.split_conf : NULL,
 				       o.fault ? &fc : NULL, err, sizeof(err));
 	if (ret) {
