@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,6 +203,7 @@ FIXTURE(e2e) {
 	uint64_t prm_gpa;
 	uint64_t t0;
 	FILE *log;			/* the poller's log lines: printed if the test fails */
+	char ctl[64];			/* its control socket */
 };
 
 FIXTURE_VARIANT(e2e) {
@@ -263,6 +267,8 @@ FIXTURE_SETUP(e2e)
 
 	self->log = getenv("PE_VERBOSE") ? stderr : tmpfile();
 	pc.log = self->log;
+	snprintf(self->ctl, sizeof(self->ctl), "/tmp/softee-pe-%d.sock", (int)getpid());
+	pc.ctl_path = self->ctl;
 	pthread_mutex_init(&self->mu, NULL);
 	ASSERT_EQ(0, softee_sim_create(self->port, &sc));
 	for (i = 0; i < 2; i++) {
@@ -372,6 +378,61 @@ static void pe_counters(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *se
 	       (unsigned long long)in.s.retrans);
 }
 
+/* ---- the control socket from outside -------------------------------------------- */
+
+static int ctl_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Ask LINE; the answer (up to its empty line) in out, or NULL after 2 s. */
+static char *ctl_ask(const char *path, const char *line, char *out, size_t len)
+{
+	uint64_t until = softee_now_ns() + 2000000000ULL;
+	int fd = ctl_connect(path);
+	size_t got = 0;
+	ssize_t r;
+
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while (got + 1 < len && softee_now_ns() < until) {
+		if (poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 100) <= 0)
+			continue;
+		r = read(fd, out + got, len - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		out[got] = 0;
+		if (strstr(out, "\n\n"))
+			break;
+	}
+	close(fd);
+	out[got] = 0;
+	return strstr(out, "\n\n") ? out : NULL;
+}
+
+/* Many requests, none of their answers read: then close, or hold it open. */
+static int ctl_flood(const char *path)
+{
+	int fd = ctl_connect(path), i;
+
+	for (i = 0; fd >= 0 && i < 64; i++)
+		if (write(fd, "counters\n", 9) != 9)
+			break;
+	return fd;
+}
+
 TEST_F_TIMEOUT(e2e, registers_dma_msi_and_bad_dma, 120)
 {
 	struct softee_poller_dev_info in;
@@ -422,6 +483,29 @@ TEST_F_TIMEOUT(e2e, registers_dma_msi_and_bad_dma, 120)
 	ASSERT_LT(0, softee_poller_ctl_command(self->p, "counters", answer, 65536));
 	EXPECT_NE(NULL, strstr(answer, "session: up"));
 	EXPECT_EQ(-EINVAL, softee_poller_ctl_command(self->p, "frobnicate", answer, 65536));
+	/*
+	 * Clients that go away before they read (no SIGPIPE may end the
+	 * process: this one's) or stop reading (no answer may hold the
+	 * socket's thread for long): others are still answered.
+	 */
+	for (r = 0; r < 4; r++) {
+		int fd = ctl_flood(self->ctl);
+
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	{
+		int stuck = ctl_flood(self->ctl);
+		uint64_t t = softee_now_ns();
+
+		ASSERT_LE(0, stuck);
+		usleep(100000);
+		EXPECT_NE(NULL, ctl_ask(self->ctl, "status\n", answer, 65536));
+		EXPECT_GT(1000000000ULL, softee_now_ns() - t);
+		close(stuck);
+	}
+	EXPECT_NE(NULL, ctl_ask(self->ctl, "counters\n", answer, 65536));
+	EXPECT_NE(NULL, strstr(answer, "session: up"));
 	free(answer);
 }
 

@@ -36,6 +36,7 @@
 #include <softee/box.h>
 #include <softee/fault.h>
 #include <softee/netdev_open.h>
+#include <softee/send.h>
 
 #define CTL_MAX_CLIENTS		8
 #define CTL_LINE_MAX		256
@@ -314,27 +315,8 @@ static void client_drop(struct ctl_client *c)
 	c->len = 0;
 }
 
-/* Send a whole answer; a client that does not read within 100 ms is dropped. */
-static int send_all(int fd, const char *p, size_t n)
-{
-	uint64_t until = now_ns() + 100000000ULL;
-
-	while (n) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (k > 0) {
-			p += k;
-			n -= (size_t)k;
-			continue;
-		}
-		if (k < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (now_ns() > until)
-			return -ETIMEDOUT;
-		poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 10);
-	}
-	return 0;
-}
+/* A client that does not read an answer within this is dropped. */
+#define CTL_SEND_MS	100
 
 static void ctl_serve(struct ctl *ctl, struct softee_box *box)
 {
@@ -348,7 +330,7 @@ static void ctl_serve(struct ctl *ctl, struct softee_box *box)
 		if (i == CTL_MAX_CLIENTS) {
 			static const char busy[] = "error: too many control clients\n";
 
-			send_all(fd, busy, sizeof(busy) - 1);
+			softee_send_all(fd, busy, sizeof(busy) - 1, CTL_SEND_MS);
 			close(fd);
 			continue;
 		}
@@ -376,7 +358,7 @@ static void ctl_serve(struct ctl *ctl, struct softee_box *box)
 			*nl = '\0';
 			say(SOFTEE_LOG_DEBUG, "control: %s", c->in);
 			n = softee_box_ctl(box, c->in, ctl->out, sizeof(ctl->out));
-			if (send_all(c->fd, ctl->out, n)) {
+			if (softee_send_all(c->fd, ctl->out, n, CTL_SEND_MS)) {
 				client_drop(c);
 				break;
 			}
@@ -386,7 +368,7 @@ static void ctl_serve(struct ctl *ctl, struct softee_box *box)
 		if (c->fd >= 0 && c->len == sizeof(c->in) - 1) {
 			static const char tl[] = "error: line too long\n";
 
-			send_all(c->fd, tl, sizeof(tl) - 1);
+			softee_send_all(c->fd, tl, sizeof(tl) - 1, CTL_SEND_MS);
 			client_drop(c);
 		}
 	}

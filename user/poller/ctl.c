@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <softee/netdev_split.h>
+#include <softee/send.h>
 
 #include "poller_int.h"
 
@@ -415,11 +416,14 @@ struct ctl_client {
 	char line[CTL_LINE];
 };
 
-static void ctl_answer(struct softee_poller *p, int fd, const char *line, char *out)
+/* A client that does not read an answer within this is dropped. */
+#define CTL_SEND_MS	100
+
+/* Answer one line; false when the client went away or stopped reading. */
+static bool ctl_answer(struct softee_poller *p, int fd, const char *line, char *out)
 {
 	int n = softee_poller_ctl_command(p, line, out, CTL_ANSWER - 2);
-	size_t len, off = 0;
-	ssize_t w;
+	size_t len;
 
 	if (n < 0)
 		n = snprintf(out, CTL_ANSWER, "error: unknown command or argument: '%.64s' (try help)", line);
@@ -427,12 +431,7 @@ static void ctl_answer(struct softee_poller *p, int fd, const char *line, char *
 	if (len && out[len - 1] != '\n')
 		out[len++] = '\n';
 	out[len++] = '\n';			/* the empty line that ends an answer */
-	while (off < len) {
-		w = write(fd, out + off, len - off);
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
+	return !softee_send_all(fd, out, len, CTL_SEND_MS);
 }
 
 static void *ctl_main(void *arg)
@@ -484,15 +483,22 @@ static void *ctl_main(void *arg)
 			}
 			c->len += (size_t)r;
 			c->line[c->len] = 0;
-			while ((nl = strchr(c->line, '\n'))) {
+			while (c->fd >= 0 && (nl = strchr(c->line, '\n'))) {
 				*nl = 0;
-				ctl_answer(p, c->fd, c->line, out);
+				if (!ctl_answer(p, c->fd, c->line, out)) {
+					close(c->fd);
+					c->fd = -1;
+					break;
+				}
 				memmove(c->line, nl + 1, c->len - (size_t)(nl + 1 - c->line) + 1);
 				c->len -= (size_t)(nl + 1 - c->line);
 			}
-			if (c->len >= sizeof(c->line) - 1) {
+			if (c->fd >= 0 && c->len >= sizeof(c->line) - 1) {
 				/* a line too long: answer it and start over */
-				ctl_answer(p, c->fd, "(line too long)", out);
+				if (!ctl_answer(p, c->fd, "(line too long)", out)) {
+					close(c->fd);
+					c->fd = -1;
+				}
 				c->len = 0;
 			}
 		}
