@@ -90,23 +90,42 @@ static struct pdev *found_dev(struct softee_poller *p, const struct pbox *b, uin
 
 /* ---- the request queue ----------------------------------------------------- */
 
-static void cfgq_push(struct pbox *b, const struct pcfgq *q)
+/* false when the queue is full (it cannot be with <= 16 devices) */
+static bool cfgq_push(struct pbox *b, const struct pcfgq *q)
 {
 	if (b->cfgq_tail - b->cfgq_head >= POLLER_CFGQ) {
-		b->phase_failed = true;		/* cannot happen with <= 16 devices */
-		return;
+		b->phase_failed = true;
+		return false;
 	}
 	b->cfgq[b->cfgq_tail++ % POLLER_CFGQ] = *q;
 	if (q->kind != PCFGQ_MWR)
 		b->outstanding++;
+	return true;
 }
 
-static void cfg_rd(struct pbox *b, uint32_t dev, uint16_t bdf, uint16_t off, uint32_t cookie)
+/*
+ * Forget what was never sent.  A slot's read-backs among it will not
+ * complete: its device stops waiting for them, or it would never decode
+ * its BARs again (track_done).
+ */
+static void cfgq_clear(struct softee_poller *p, struct pbox *b)
+{
+	for (; b->cfgq_head != b->cfgq_tail; b->cfgq_head++) {
+		const struct pcfgq *q = &b->cfgq[b->cfgq_head % POLLER_CFGQ];
+
+		if (q->kind == PCFGQ_READ && CK_KIND(q->cookie) == CK_TRACK &&
+		    q->dev < SOFTEE_POLLER_MAX_DEVS && p->dev[q->dev].track_left)
+			p->dev[q->dev].track_left--;
+	}
+	b->cfgq_head = b->cfgq_tail = 0;
+}
+
+static bool cfg_rd(struct pbox *b, uint32_t dev, uint16_t bdf, uint16_t off, uint32_t cookie)
 {
 	struct pcfgq q = { .kind = PCFGQ_READ, .len = 4, .bdf = bdf, .off = off, .dev = dev,
 			   .cookie = cookie };
 
-	cfgq_push(b, &q);
+	return cfgq_push(b, &q);
 }
 
 static void cfg_wr(struct pbox *b, const struct pdev *d, uint16_t off, uint8_t len, uint32_t val)
@@ -243,11 +262,12 @@ void pdevcfg_track(struct softee_poller *p, struct pbox *b, struct pdev *d)
 	uint32_t i;
 
 	(void)p;
-	d->track_left += 1 + SOFTEE_PCI_NR_BARS;
-	cfg_rd(b, d->idx, d->bdf, SOFTEE_PCI_COMMAND & ~3u, CK_TRACK | (SOFTEE_PCI_COMMAND & ~3u));
+	/* only what was queued will complete, as a value or as a failure */
+	d->track_left += cfg_rd(b, d->idx, d->bdf, SOFTEE_PCI_COMMAND & ~3u,
+				CK_TRACK | (SOFTEE_PCI_COMMAND & ~3u));
 	for (i = 0; i < SOFTEE_PCI_NR_BARS; i++)
-		cfg_rd(b, d->idx, d->bdf, (uint16_t)(SOFTEE_PCI_BAR0 + 4 * i),
-		       CK_TRACK | (SOFTEE_PCI_BAR0 + 4 * i));
+		d->track_left += cfg_rd(b, d->idx, d->bdf, (uint16_t)(SOFTEE_PCI_BAR0 + 4 * i),
+					CK_TRACK | (SOFTEE_PCI_BAR0 + 4 * i));
 }
 
 /*
@@ -541,8 +561,19 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 	d->msi_kind = 0;
 	d->nr_msi = 0;
 	d->msi_addr = softee_msi_address(p->cfg.msi_dest);
+	/* The box says where its capabilities are: each must fit in the header. */
+	if (cap && cap + 16 > SOFTEE_PCI_CFG_SIZE) {
+		plog(p, "devcfg: %02x:%02x.%x: MSI capability at 0x%x runs past the header: no interrupts",
+		     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), cap);
+		return;
+	}
 	if (cap) {
 		ctl = softee_cfg_read(d->cfg, cap + 2, 2);
+		if (!d->has_vec && p->next_vector > 0xff) {
+			plog(p, "devcfg: %02x:%02x.%x: no MSI vector left (the last is 0xff): no interrupts",
+			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf));
+			return;
+		}
 		if (!d->has_vec) {
 			d->msi_vec_base = (uint8_t)p->next_vector++;
 			d->has_vec = true;
@@ -565,19 +596,28 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 	cap = softee_cfg_find_cap(d->cfg, SOFTEE_PCI_CAP_MSIX);
 	if (!cap)
 		return;
+	if (cap + 12 > SOFTEE_PCI_CFG_SIZE) {
+		plog(p, "devcfg: %02x:%02x.%x: MSI-X capability at 0x%x runs past the header: no interrupts",
+		     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), cap);
+		return;
+	}
 	ctl = softee_cfg_read(d->cfg, cap + 2, 2);
 	n = (ctl & SOFTEE_MSIX_FLAGS_QSIZE) + 1;
 	if (n > SOFTEE_POLLER_MAX_MSI)
 		n = SOFTEE_POLLER_MAX_MSI;
 	{
 		uint32_t tbl = softee_cfg_read(d->cfg, cap + 4, 4);
-		const struct softee_bar *bar = &d->bar[tbl & 7];
-		uint64_t base = bar->addr + (tbl & ~7u);
+		const struct softee_bar *bar = (tbl & 7) < SOFTEE_PCI_NR_BARS ? &d->bar[tbl & 7] : NULL;
 
-		if ((tbl & 7) >= SOFTEE_PCI_NR_BARS || !bar->size || bar->io ||
+		if (!bar || !bar->size || bar->io ||
 		    (tbl & ~7u) + (uint64_t)n * SOFTEE_MSIX_ENTRY_SIZE > bar->size) {
 			plog(p, "devcfg: %02x:%02x.%x: MSI-X table outside its BAR: no interrupts",
 			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf));
+			return;
+		}
+		if (!d->has_vec && p->next_vector + n > 0x100) {
+			plog(p, "devcfg: %02x:%02x.%x: no %u MSI vectors left (the last is 0xff): no interrupts",
+			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), n);
 			return;
 		}
 		if (!d->has_vec) {
@@ -585,6 +625,8 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 			p->next_vector += n;
 			d->has_vec = true;
 		}
+		uint64_t base = bar->addr + (tbl & ~7u);
+
 		/* The table lives in the BAR: memory writes, once memory space is on. */
 		cfg_wr(b, d, (uint16_t)(cap + 2), 2, ctl | SOFTEE_MSIX_FLAGS_MASKALL);
 		cfg_wr(b, d, SOFTEE_PCI_COMMAND, 2, SOFTEE_PCI_COMMAND_MEMORY);
@@ -683,7 +725,7 @@ static void phase_finish(struct softee_poller *p, struct pbox *b)
 
 void pdevcfg_box_up(struct softee_poller *p, struct pbox *b)
 {
-	b->cfgq_head = b->cfgq_tail = 0;
+	cfgq_clear(p, b);
 	b->outstanding = 0;
 	b->retry_at_ns = 0;
 	start_scan(p, b);
@@ -694,7 +736,7 @@ void pdevcfg_box_down(struct softee_poller *p, struct pbox *b)
 {
 	uint32_t i;
 
-	b->cfgq_head = b->cfgq_tail = 0;
+	cfgq_clear(p, b);
 	b->outstanding = 0;
 	b->phase = PBOX_IDLE;
 	b->phase_done = false;
