@@ -110,6 +110,12 @@ TEST(usage_errors)
 		{ "--dev", "socket:lo", "--rcb", "100" },
 		{ "--dev", "socket:lo", "--log-level", "loud" },
 		{ "--dev", "socket:lo", "--group", "0", "--vlan" },
+		{ "--dev", "socket:lo", "--endpoint", "nosuchmodel" },
+		{ "--dev", "socket:lo", "--endpoint", "," },
+		{ "--dev", "socket:lo", "--endpoint", "nvme" },
+		{ "--dev", "socket:lo", "--mtu", "100" },
+		/* a bad spec is told before a link that does not open */
+		{ "--dev", "socket:softee-nonexist0", "--endpoint", "test,devmem=1" },
 	};
 	char log[] = "/tmp/softee-box-usage-XXXXXX";
 	int fd = mkstemp(log), i;
@@ -132,8 +138,9 @@ TEST(usage_errors)
 		EXPECT_EQ(1, run_box(args, log));
 	}
 	{
+		/* a good spec whose model cannot be made */
 		const char *const args[] = { "--dev", "socket:lo", "--ctl", "none", "--endpoint",
-					     "nosuchmodel", NULL };
+					     "nvme,file=/nonexistent/softee/disk.img", NULL };
 
 		EXPECT_EQ(1, run_box(args, log));
 	}

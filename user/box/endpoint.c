@@ -99,7 +99,8 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 	char *copy, *model, *tok, *save = NULL;
 	int ret = 0;
 
-	*ep = NULL;
+	if (ep)
+		*ep = NULL;
 	if (!spec || !*spec) {
 		snprintf(err, errlen, "endpoint: empty spec (try \"test\")");
 		return -EINVAL;
@@ -108,6 +109,16 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 	if (!copy)
 		return -ENOMEM;
 	model = strtok_r(copy, ",", &save);
+	if (!model || spec[0] == ',') {
+		snprintf(err, errlen, "endpoint: no model first in '%s' (models: test, nvme)", spec);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (strcmp(model, "test") && strcmp(model, "nvme")) {
+		snprintf(err, errlen, "endpoint: unknown model '%s' (models: test, nvme)", model);
+		ret = -EINVAL;
+		goto out;
+	}
 	for (tok = strtok_r(NULL, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		uint64_t v;
@@ -151,20 +162,17 @@ int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *
 			goto out;
 		}
 	}
-	if (!strcmp(model, "test")) {
+	if (!strcmp(model, "nvme") && !nc.file) {
+		snprintf(err, errlen, "endpoint nvme: file=PATH is required");
+		ret = -EINVAL;
+	} else if (!ep) {
+		ret = 0;			/* the spec only */
+	} else if (!strcmp(model, "test")) {
 		ret = softee_testdev_create(ep, &cfg, (uint32_t)devmem);
 		if (ret)
 			snprintf(err, errlen, "endpoint test: %s", strerror(-ret));
-	} else if (!strcmp(model, "nvme")) {
-		if (!nc.file) {
-			snprintf(err, errlen, "endpoint nvme: file=PATH is required");
-			ret = -EINVAL;
-			goto out;
-		}
-		ret = softee_nvme_create(ep, &cfg, &nc, err, errlen);
 	} else {
-		snprintf(err, errlen, "endpoint: unknown model '%s' (models: test, nvme)", model);
-		ret = -EINVAL;
+		ret = softee_nvme_create(ep, &cfg, &nc, err, errlen);
 	}
 out:
 	free(copy);

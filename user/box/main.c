@@ -35,8 +35,10 @@
 #include <softee/args.h>
 #include <softee/box.h>
 #include <softee/fault.h>
+#include <softee/frame.h>
 #include <softee/netdev_open.h>
 #include <softee/send.h>
+#include <softee/tlp.h>
 
 #define CTL_MAX_CLIENTS		8
 #define CTL_LINE_MAX		256
@@ -115,6 +117,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* A frame must carry a TLP of 128 bytes of data, the smallest MPS (box.c). */
+#define BOX_MTU_MIN	(128 + SOFTEE_TLP_HDR4 + 4 + SOFTEE_FRAME_OVERHEAD)
+
 static void help(void)
 {
 	printf("usage: softee-box [EAL-ARGS --] --dev SPEC [OPTIONS]\n"
@@ -126,9 +131,9 @@ static void help(void)
 	       "  --ctl PATH           control socket (/run/softee/box-GROUP.sock; 'none': none)\n"
 	       "  --json               control answers in JSON unless a request says --text\n"
 	       "  --name NAME          name in heartbeats (softee-box)\n"
-	       "  --node-id N          node id in heartbeats (random)\n"
+	       "  --node-id N          node id in heartbeats (0)\n"
 	       "  --hb-ms N --hb-miss N   heartbeat period and misses before a peer is lost (100, 3)\n"
-	       "  --mtu N              bytes after the EtherType (the link's)\n"
+	       "  --mtu N              bytes after the EtherType, 176..9000 (the link's)\n"
 	       "  --vlan               tag frames with VID = group\n"
 	       "  --no-pacing          rate control measures but never holds a frame (cores\n"
 	       "                       shared with the host's threads: Documentation/box.rst)\n"
@@ -190,18 +195,24 @@ static void parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'd': o->dev = optarg; break;
 		case 'g': o->group = (unsigned int)num("--group", optarg, 0, 0xffff); break;
-		case 'e':
+		case 'e': {
+			char err[256];
+
 			if (o->nep >= SOFTEE_EP_MAX)
 				bad("at most %d --endpoint", SOFTEE_EP_MAX);
+			/* the spec now; the model is made once the link is up */
+			if (softee_endpoint_create(optarg, NULL, err, sizeof(err)))
+				bad("--%s", err);
 			o->endpoints[o->nep++] = optarg;
 			break;
+		}
 		case 'c': o->ctl = optarg; break;
 		case 'j': o->json = true; break;
 		case 'n': o->name = optarg; break;
 		case 'N': o->node_id = (uint32_t)num("--node-id", optarg, 0, UINT32_MAX); break;
 		case 'H': o->hb_ms = (uint32_t)num("--hb-ms", optarg, 1, 60000); break;
 		case 'K': o->hb_miss = (uint32_t)num("--hb-miss", optarg, 1, 1000); break;
-		case 'm': o->mtu = (uint32_t)num("--mtu", optarg, 64, 9000); break;
+		case 'm': o->mtu = (uint32_t)num("--mtu", optarg, BOX_MTU_MIN, 9000); break;
 		case 'V': o->vlan = true; break;
 		case 'P': o->no_pacing = true; break;
 		case 'R': o->rate_max_mbs = (uint32_t)num("--rate-max-mbs", optarg, 1, 1000000); break;

@@ -326,7 +326,8 @@ void softee_pcicfg_msi_pending(struct softee_pcicfg *c, int cap, bool pending);
  *		memory, 4 KiB..64 MiB; BAR2 is the next power of two)
  *	nvme	an NVMe controller (Documentation/nvme.rst): file=PATH
  *		(required), size=BYTES, lbasize=512|4096, queues=N, create
- * 0, or -errno and a message in err.
+ * 0, or -errno and a message in err.  With ep NULL, only check the spec
+ * (a command line, before anything is opened): nothing is created.
  */
 int softee_endpoint_create(const char *spec, struct softee_endpoint **ep, char *err,
 			   size_t errlen);
