@@ -145,7 +145,9 @@ static void flush_pending(struct testdev *td)
 
 static void dma_end(struct testdev *td, uint32_t err)
 {
-	td->status &= ~(SOFTEE_TESTDEV_STATUS_BUSY | SOFTEE_TESTDEV_STATUS_ERR_MASK);
+	/* what this DMA earned, and nothing else (a START refused meanwhile: forgotten) */
+	td->status &= ~(SOFTEE_TESTDEV_STATUS_BUSY | SOFTEE_TESTDEV_STATUS_ERROR |
+			SOFTEE_TESTDEV_STATUS_ERR_MASK);
 	td->status |= SOFTEE_TESTDEV_STATUS_DONE;
 	if (err) {
 		td->status |= SOFTEE_TESTDEV_STATUS_ERROR | err << SOFTEE_TESTDEV_STATUS_ERR_SHIFT;

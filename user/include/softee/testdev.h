@@ -64,7 +64,8 @@
  * vector 0 if MSI-X is enabled, else the MSI if MSI is enabled, behind the
  * DMA's writes to host memory.  A masked vector's message is held pending
  * and sent when it is unmasked.  START while BUSY leaves the running DMA
- * alone and sets ERROR with SOFTEE_TESTDEV_ERR_BUSY.
+ * alone and sets ERROR with SOFTEE_TESTDEV_ERR_BUSY until that DMA ends,
+ * which sets STATUS to its own outcome.
  */
 #ifndef _SOFTEE_TESTDEV_H
 #define _SOFTEE_TESTDEV_H
