@@ -179,12 +179,19 @@ static const uint8_t *dpdk_frame(struct softee_netdev *nd, struct rte_mbuf *m, u
 		*len = plen;
 		return rte_pktmbuf_read(m, 0, plen, p->lin);
 	}
-	/* MACs, the 802.1Q tag, then the rest from the EtherType on. */
-	dst = p->lin;
-	if (!rte_pktmbuf_read(m, 0, 2 * RTE_ETHER_ADDR_LEN, dst))
-		return NULL;
-	if (dst != p->lin)
-		memcpy(p->lin, dst, 2 * RTE_ETHER_ADDR_LEN);
+	/*
+	 * MACs, the 802.1Q tag, then the rest from the EtherType on.
+	 * rte_pktmbuf_read copies only what spans segments; else it points
+	 * into the mbuf.
+	 */
+	{
+		const void *macs = rte_pktmbuf_read(m, 0, 2 * RTE_ETHER_ADDR_LEN, p->lin);
+
+		if (!macs)
+			return NULL;
+		if (macs != p->lin)
+			memcpy(p->lin, macs, 2 * RTE_ETHER_ADDR_LEN);
+	}
 	p->lin[12] = RTE_ETHER_TYPE_VLAN >> 8;
 	p->lin[13] = RTE_ETHER_TYPE_VLAN & 0xff;
 	p->lin[14] = m->vlan_tci >> 8;
