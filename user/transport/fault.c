@@ -76,9 +76,14 @@ static void out_add(struct fault *f, const uint8_t *data, uint32_t len)
 	f->nout++;
 }
 
+/*
+ * A scratch copy for the frame out_add queues next.  Flush first when
+ * either is full: a flush in that out_add would free the slots while the
+ * frame still points at one.
+ */
 static uint8_t *copy_slot(struct fault *f)
 {
-	if (f->ncopies == FAULT_OUT_BATCH)
+	if (f->ncopies == FAULT_OUT_BATCH || f->nout == FAULT_OUT_BATCH)
 		out_flush(f);
 	return f->scratch + (size_t)f->ncopies++ * SOFTEE_NETDEV_MAX_FRAME;
 }
