@@ -163,6 +163,37 @@ TEST(fast_retransmit)
 }
 
 /*
+ * An ack that frees frames and says NAK: the peer took some, then lacked
+ * the next.  A fresh NAK goes back to the new una at once; a stale one or
+ * none does not.
+ */
+TEST(nak_on_an_ack_that_frees)
+{
+	struct softee_gbn_cfg c = { .window = 16 };
+	struct softee_gbn g;
+	uint32_t seq;
+
+	ASSERT_EQ(0, softee_gbn_init(&g, &c, 100));
+	send_n(&g, 8, 0);
+	EXPECT_EQ(2, softee_gbn_on_ack(&g, 102, SOFTEE_GBN_NAK_NONE, 1));
+	EXPECT_FALSE(softee_gbn_next_tx(&g, &seq));
+	EXPECT_EQ(1, softee_gbn_on_ack(&g, 103, SOFTEE_GBN_NAK_STALE, 1));
+	EXPECT_FALSE(softee_gbn_next_tx(&g, &seq));
+	EXPECT_EQ(1, g.stats.stale_naks);
+	EXPECT_EQ(2, softee_gbn_on_ack(&g, 105, SOFTEE_GBN_NAK_FRESH, 2));
+	ASSERT_TRUE(softee_gbn_next_tx(&g, &seq));
+	EXPECT_EQ(105u, seq);
+	EXPECT_EQ(1, g.stats.fast_retrans);
+	/* all of it acked with a NAK: nothing to go back to */
+	softee_gbn_sent(&g, 105, 3);
+	softee_gbn_sent(&g, 106, 3);
+	softee_gbn_sent(&g, 107, 3);
+	EXPECT_EQ(3, softee_gbn_on_ack(&g, 108, SOFTEE_GBN_NAK_FRESH, 4));
+	EXPECT_FALSE(softee_gbn_next_tx(&g, &seq));
+	EXPECT_EQ(1, g.stats.fast_retrans);
+}
+
+/*
  * The tail probe: frames in flight and two round trips without a send or
  * an ack (the acks were lost, or a loss and its NAK) send the newest frame
  * again, once, long before the timeout; a send or an ack re-arms it.

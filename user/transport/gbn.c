@@ -152,6 +152,27 @@ void softee_gbn_rtt_sample(struct softee_gbn *g, uint64_t rtt_ns)
 		g->rto_ns = computed_rto(g);
 }
 
+/*
+ * A NAK for una (the first frame the peer lacks).  A fresh one proves our
+ * last send of una was lost: go back to it.  A stale one answers a frame
+ * sent before that: ignore it.  Without timestamps, go back once per
+ * window: not again before una passes recover.
+ */
+static void on_nak(struct softee_gbn *g, enum softee_gbn_nak nak)
+{
+	if (nak == SOFTEE_GBN_NAK_STALE ||
+	    (nak == SOFTEE_GBN_NAK_UNKNOWN && softee_gbn_dist(g, g->una, g->recover) >= g->half)) {
+		g->stats.stale_naks++;
+		return;
+	}
+	if (++g->dupacks >= g->cfg.dupack_thresh) {
+		g->tx = g->una;
+		g->recover = g->high;
+		g->dupacks = 0;
+		g->stats.fast_retrans++;
+	}
+}
+
 int softee_gbn_on_ack(struct softee_gbn *g, uint32_t ack, enum softee_gbn_nak nak,
 		      uint64_t now_ns)
 {
@@ -164,24 +185,7 @@ int softee_gbn_on_ack(struct softee_gbn *g, uint32_t ack, enum softee_gbn_nak na
 		if (nak == SOFTEE_GBN_NAK_NONE || !softee_gbn_in_flight(g))
 			return 0;
 		g->stats.dupacks++;
-		/*
-		 * A fresh NAK proves our last send of una was lost: go back.
-		 * A stale one answers a frame sent before that: ignore it.
-		 * Without timestamps, go back once per window: not again
-		 * before una passes recover.
-		 */
-		if (nak == SOFTEE_GBN_NAK_STALE ||
-		    (nak == SOFTEE_GBN_NAK_UNKNOWN &&
-		     softee_gbn_dist(g, g->una, g->recover) >= g->half)) {
-			g->stats.stale_naks++;
-			return 0;
-		}
-		if (++g->dupacks >= g->cfg.dupack_thresh) {
-			g->tx = g->una;
-			g->recover = g->high;
-			g->dupacks = 0;
-			g->stats.fast_retrans++;
-		}
+		on_nak(g, nak);
 		return 0;
 	}
 	if (d > sent) {
@@ -200,6 +204,13 @@ int softee_gbn_on_ack(struct softee_gbn *g, uint32_t ack, enum softee_gbn_nak na
 	arm_probe(g, now_ns);
 	g->stats.acks_rx++;
 	g->stats.acked += freed;
+	/*
+	 * An ack that frees frames may say NAK too: the peer got some, then
+	 * a gap at the new una.  Waiting for the next NAK would cost the
+	 * frames sent meanwhile, or a probe when none follow.
+	 */
+	if (nak != SOFTEE_GBN_NAK_NONE && softee_gbn_in_flight(g))
+		on_nak(g, nak);
 	return freed;
 }
 

@@ -471,16 +471,26 @@ static void rx_ack(struct softee_transport *t, struct peer_priv *pp,
 	int freed;
 
 	/*
-	 * A NAK is news only if the peer got a frame we sent after our last
-	 * send of una: its echo is at least that frame's timestamp.
+	 * A NAK names the frame the peer lacks: the ack, una once applied.
+	 * It is news only if the peer got a frame we sent after our last send
+	 * of that one.  The frames of one poll share a timestamp, and its echo
+	 * is the newest the peer has.  For una, an echo of its own poll will
+	 * do: una goes first in a poll that resends it.  For a later frame,
+	 * the echo may be of the frames in front of it in that poll, which
+	 * the ack itself accounts for: only a later poll proves it lost.
 	 */
 	if (h->flags & SOFTEE_FRAME_F_NAK) {
-		if (!(h->flags & SOFTEE_FRAME_F_TSECR) || g->una == g->high)
+		uint32_t lost = h->ack & g->mask;
+		int32_t after;
+
+		if (!(h->flags & SOFTEE_FRAME_F_TSECR) ||
+		    softee_gbn_dist(g, lost, g->una) >= softee_gbn_dist(g, g->high, g->una)) {
 			nak = SOFTEE_GBN_NAK_UNKNOWN;
-		else if ((int32_t)(h->tsecr - pp->fts[g->una & pp->slots_mask]) >= 0)
-			nak = SOFTEE_GBN_NAK_FRESH;
-		else
-			nak = SOFTEE_GBN_NAK_STALE;
+		} else {
+			after = (int32_t)(h->tsecr - pp->fts[lost & pp->slots_mask]);
+			nak = after > 0 || (after == 0 && lost == g->una) ? SOFTEE_GBN_NAK_FRESH
+									 : SOFTEE_GBN_NAK_STALE;
+		}
 	}
 	freed = softee_gbn_on_ack(g, h->ack, nak, t->now);
 	CNT(t, pp, fast_retrans, g->stats.fast_retrans - fr);

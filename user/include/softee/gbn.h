@@ -196,7 +196,8 @@ uint8_t softee_gbn_tx_flags(const struct softee_gbn *g, uint32_t seq);
 /* What a NAK flag on an ack says, as the caller judged it. */
 enum softee_gbn_nak {
 	SOFTEE_GBN_NAK_NONE,	/* no NAK flag */
-	SOFTEE_GBN_NAK_FRESH,	/* it answers a frame sent after our last send of una */
+	SOFTEE_GBN_NAK_FRESH,	/* it answers a frame sent after our last send of the
+				   frame it names (the ack: una once applied) */
 	SOFTEE_GBN_NAK_STALE,	/* it answers a frame sent before: ignore */
 	SOFTEE_GBN_NAK_UNKNOWN,	/* no timestamp to tell: go back once per window */
 };
@@ -205,7 +206,8 @@ enum softee_gbn_nak {
  * A cumulative ack (the next sequence number the peer expects) arrived.
  * Returns how many frames it freed (the oldest ones), 0 for a duplicate,
  * -1 for one out of range (ignored).  dupack_thresh counted NAKs for una
- * make the sender go back to una.
+ * make the sender go back to una; an ack that frees frames and carries a
+ * NAK counts as one for the new una (nak judged against it).
  */
 int softee_gbn_on_ack(struct softee_gbn *g, uint32_t ack, enum softee_gbn_nak nak,
 		      uint64_t now_ns);
