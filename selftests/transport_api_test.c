@@ -149,6 +149,32 @@ TEST_F(pair, traffic_and_tags)
 }
 
 /*
+ * Timestamps are 32-bit nanoseconds: after 3 s of quiet the peer's newest
+ * one compares as older than the one its echo held.  Its echoes must still
+ * follow it: an RTT sample from each exchange, not a 3 s round trip that
+ * is thrown away.
+ */
+TEST_F(pair, echo_after_a_quiet_spell)
+{
+	const struct softee_ratectl *rc = &self->e[0].peer->rc;
+	uint8_t buf[4200];
+	int len = mwr(buf, 1);
+	uint64_t samples;
+
+	ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	run(self, 1 * MS);
+	ASSERT_EQ(1, self->e[1].rx_tlps);
+	samples = rc->stats.samples;
+	ASSERT_LT(0, samples);
+	self->now += 3000 * MS;
+	ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	run(self, 1 * MS);
+	EXPECT_EQ(2, self->e[1].rx_tlps);
+	EXPECT_LT(samples, rc->stats.samples);
+	EXPECT_GT(1 * MS, rc->last_rtt_ns);
+}
+
+/*
  * flush sends what is queued at once, as far as the window lets it; it
  * never receives, though a frame waits for it.
  */

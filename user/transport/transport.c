@@ -20,6 +20,7 @@
 #include <softee/tlp.h>
 #include <softee/transport.h>
 
+#define TS_RECENT_MAX_AGE_NS	1000000000ULL	/* 1 s: half a timestamp lap is 2.1 s */
 #define CTL_MAX			64	/* control frames per flush */
 #define RX_BURSTS		8	/* receive bursts per poll at most (in rx_chunk calls) */
 #define TX_BURSTS		8	/* send bursts per peer per poll at most */
@@ -628,8 +629,13 @@ static void rx_frame(void *opaque, const uint8_t *buf, uint32_t len)
 	/*
 	 * The frames of one poll of the peer share a timestamp and may reach us
 	 * over several of our polls: the time held counts from the last of them.
+	 * Timestamps are 32-bit nanoseconds, half a lap 2.1 s: after a quiet
+	 * spell the newest one may compare as older than the one held, which
+	 * is then replaced anyway (else every echo would be stale until the
+	 * peer's clock came round again: no RTT sample, every NAK fresh).
 	 */
-	if (!pp->ts_valid || !softee_seq_gt(pp->ts_recent, f.h.tsval)) {
+	if (!pp->ts_valid || !softee_seq_gt(pp->ts_recent, f.h.tsval) ||
+	    t->now - pp->ts_recent_at > TS_RECENT_MAX_AGE_NS) {
 		pp->ts_recent = f.h.tsval;
 		pp->ts_recent_at = t->now;
 		pp->ts_valid = true;
