@@ -47,9 +47,45 @@ static void on_event(void *opaque, struct softee_peer *p, enum softee_transport_
 		e->resets++;
 }
 
+/* B's link: it refuses the next refuse_next sends (a full TX ring), then passes all. */
+struct refuse {
+	struct softee_netdev nd;
+	struct softee_netdev *inner;
+	int refuse_next;
+};
+
+static int refuse_tx(struct softee_netdev *nd, const struct softee_txframe *f, unsigned int n)
+{
+	struct refuse *r = nd->priv;
+
+	if (r->refuse_next > 0) {
+		r->refuse_next--;
+		return 0;
+	}
+	return softee_netdev_tx(r->inner, f, n);
+}
+
+static int refuse_rx(struct softee_netdev *nd, unsigned int max, uint32_t timeout_us,
+		     softee_rx_fn fn, void *opaque)
+{
+	struct refuse *r = nd->priv;
+
+	return softee_netdev_rx(r->inner, max, timeout_us, fn, opaque);
+}
+
+static void refuse_close(struct softee_netdev *nd)
+{
+	(void)nd;
+}
+
+static const struct softee_netdev_ops refuse_ops = {
+	.name = "refuse", .tx_burst = refuse_tx, .rx_burst = refuse_rx, .close = refuse_close,
+};
+
 FIXTURE(pair) {
 	uint64_t now;
 	struct softee_netdev *port[2];
+	struct refuse rf;		/* in front of port[1] */
 	struct end e[2];
 };
 
@@ -81,9 +117,13 @@ FIXTURE_SETUP(pair)
 	self->now = 1 * MS;
 	the_clock = &self->now;
 	ASSERT_EQ(0, softee_sim_create(self->port, &sc));
+	self->rf.inner = self->port[1];
+	self->rf.nd = *self->port[1];
+	self->rf.nd.ops = &refuse_ops;
+	self->rf.nd.priv = &self->rf;
 	for (i = 0; i < 2; i++) {
 		struct softee_transport_cfg tc = {
-			.nd = self->port[i], .group = 12, .vlan = variant->vlan, .vlan_pcp = 5,
+			.nd = i ? &self->rf.nd : self->port[i], .group = 12, .vlan = variant->vlan, .vlan_pcp = 5,
 			.no_heartbeats = true, .seed = 3 + i, .rx = on_tlp, .event = on_event,
 			.opaque = &self->e[i], .clock = fixture_clock, .txq_bytes = 8192,
 		};
@@ -172,6 +212,28 @@ TEST_F(pair, echo_after_a_quiet_spell)
 	EXPECT_EQ(2, self->e[1].rx_tlps);
 	EXPECT_LT(samples, rc->stats.samples);
 	EXPECT_GT(1 * MS, rc->last_rtt_ns);
+}
+
+/*
+ * An ack the link refuses (a full TX ring) goes again with the next poll:
+ * the sender, which has no round-trip sample yet, would wait for its
+ * 5 ms timeout.
+ */
+TEST_F(pair, refused_ack_goes_again)
+{
+	const struct softee_transport_stats *sa = softee_transport_stats(self->e[0].t);
+	const struct softee_transport_stats *sb = softee_transport_stats(self->e[1].t);
+	uint8_t buf[4200];
+	int len = mwr(buf, 1);
+
+	self->rf.refuse_next = 1;	/* B's first send: its ack */
+	ASSERT_EQ(0, softee_transport_send_tlp(self->e[0].peer, buf, len));
+	run(self, 200 * US);
+	EXPECT_EQ(1, self->e[1].rx_tlps);
+	EXPECT_EQ(0, self->rf.refuse_next);
+	EXPECT_LE(1, sb->tx_busy);
+	EXPECT_EQ(1, sa->tlps_acked);
+	EXPECT_EQ(0, sa->tx_retrans);
 }
 
 /*

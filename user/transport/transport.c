@@ -79,6 +79,8 @@ struct softee_transport {
 	uint32_t hb_seq;
 	uint8_t *ctl;			/* CTL_MAX frames */
 	struct softee_txframe ctlv[CTL_MAX];
+	struct peer_priv *ctl_acker[CTL_MAX];	/* an ack's peer, else NULL */
+	bool ctl_nak[CTL_MAX];			/* ... and whether it said NAK */
 	unsigned int nctl;
 	struct softee_txframe *txv;
 	uint32_t *txseq;
@@ -201,6 +203,19 @@ static void ctl_flush(struct softee_transport *t)
 	}
 	if ((unsigned int)ret < t->nctl)
 		t->stats.tx_busy += t->nctl - ret;
+	/*
+	 * An ack the link refused goes again with the next poll: the peer
+	 * would otherwise wait for its probe or its timeout.  (A heartbeat
+	 * comes again anyway; a reset is answered again if still needed.)
+	 */
+	for (; (unsigned int)ret < t->nctl; ret++) {
+		struct peer_priv *pp = t->ctl_acker[ret];
+
+		if (pp && pp->pub.session) {
+			pp->pub.gbn.ack_now = true;
+			pp->pub.gbn.nak |= t->ctl_nak[ret];
+		}
+	}
 	t->nctl = 0;
 }
 
@@ -225,6 +240,7 @@ static void ctl_done(struct softee_transport *t, struct softee_frame_build *b,
 
 	t->ctlv[t->nctl].data = b->buf;
 	t->ctlv[t->nctl].len = len;
+	t->ctl_acker[t->nctl] = NULL;
 	t->nctl++;
 	CNT(t, pp, tx_frames, 1);
 	CNT(t, pp, tx_bytes, len);
@@ -286,7 +302,9 @@ static void send_ack(struct softee_transport *t, struct peer_priv *pp)
 	h.tsval = (uint32_t)t->now;
 	h.tsecr = ts_echo(t, pp);
 	softee_frame_begin(&b, buf, t->slot_size, &h);
+	t->ctl_nak[t->nctl] = g->nak;
 	ctl_done(t, &b, pp);
+	t->ctl_acker[t->nctl - 1] = pp;
 	softee_gbn_ack_sent(g);
 	CNT(t, pp, tx_acks, 1);
 }
