@@ -422,7 +422,8 @@ static void random_tlp(struct softee_prng *r, struct softee_tlp *t, uint8_t *dat
 		t->tc = softee_prng_below(r, 8);
 		t->attr = softee_prng_below(r, 8);
 		t->completer = softee_prng_next(r);
-		t->status = status[softee_prng_below(r, 4)];
+		/* 2.2.9: only a successful completion carries data */
+		t->status = t->kind == SOFTEE_TLP_CPLD ? SOFTEE_TLP_CPL_SC : status[softee_prng_below(r, 4)];
 		t->bcm = softee_prng_below(r, 2);
 		t->byte_count = 1 + softee_prng_below(r, 4096);
 		t->lower_addr = softee_prng_below(r, 128);
@@ -515,6 +516,18 @@ TEST(encode_refuses)
 	EXPECT_EQ(-EINVAL, softee_tlp_encode(&t, buf, sizeof(buf)));
 	t = (struct softee_tlp){ .kind = 0 };
 	EXPECT_EQ(-EINVAL, softee_tlp_encode(&t, buf, sizeof(buf)));
+	/* data with a completion that did not succeed: a CplD must be SC */
+	t = (struct softee_tlp){ .kind = SOFTEE_TLP_CPLD, .status = SOFTEE_TLP_CPL_UR,
+				 .byte_count = 4, .len_dw = 1, .data = data };
+	EXPECT_EQ(-EINVAL, softee_tlp_encode(&t, buf, sizeof(buf)));
+	t.status = SOFTEE_TLP_CPL_SC;
+	ASSERT_EQ(16, softee_tlp_encode(&t, buf, sizeof(buf)));
+	buf[6] |= 0x20;		/* Completion Status 001b (UR): decoded, refused */
+	{
+		struct softee_tlp d;
+
+		EXPECT_EQ(-SOFTEE_TLP_ERR_FIXED, softee_tlp_decode(&d, buf, 16, NULL));
+	}
 }
 
 /* ---- bytes <-> DWs ----------------------------------------------------------- */

@@ -181,6 +181,9 @@ static int check_fields(const struct softee_tlp *t)
 		if (k == SOFTEE_TLP_CPL ? t->len_dw != 0 :
 		    t->len_dw < 1 || t->len_dw > SOFTEE_TLP_MAX_DW)
 			return -SOFTEE_TLP_ERR_FIXED;
+		/* 2.2.9: a completion that is not Successful carries no data (a Cpl) */
+		if (k == SOFTEE_TLP_CPLD && t->status != SOFTEE_TLP_CPL_SC)
+			return -SOFTEE_TLP_ERR_FIXED;
 		return 0;
 	}
 	if (t->len_dw < 1 || t->len_dw > SOFTEE_TLP_MAX_DW)
