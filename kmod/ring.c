@@ -20,7 +20,10 @@
 static unsigned int spin_us = 20;
 module_param(spin_us, uint, 0644);
 MODULE_PARM_DESC(spin_us,
-	"microseconds a waiting vCPU busy-polls its ring before it starts to sleep (default 20)");
+	"microseconds a waiting vCPU busy-polls its ring before it starts to sleep (default 20, at most 1000)");
+
+/* A spin without a reschedule point: kept short whatever root writes. */
+#define SOFTEE_SPIN_MAX_US	1000
 
 #define SOFTEE_SLEEP_MIN_US	1
 #define SOFTEE_SLEEP_MAX_US	1000
@@ -99,7 +102,7 @@ static void softee_wait_init(struct softee_waiter *w,
 {
 	w->start = ktime_get_ns();
 	w->deadline = w->start + (u64)READ_ONCE(s->timeout_us) * NSEC_PER_USEC;
-	w->spin_end = w->start + (u64)READ_ONCE(spin_us) * NSEC_PER_USEC;
+	w->spin_end = w->start + (u64)min(READ_ONCE(spin_us), SOFTEE_SPIN_MAX_US) * NSEC_PER_USEC;
 	w->sleep_us = SOFTEE_SLEEP_MIN_US;
 }
 
@@ -144,13 +147,13 @@ static void softee_ring_break(struct softee_kring *k,
 
 /*
  * Wait (bounded) until the ring has a free entry.  0 when it has; else
- * the reason the access cannot be queued.
+ * the reason the access cannot be queued.  A wait starts *w (*waited): a
+ * read goes on with it, so that one access waits one timeout at most.
  */
 static int softee_ring_space(struct softee_kring *k,
-			     const struct softee_region_k *r)
+			     const struct softee_region_k *r,
+			     struct softee_waiter *w, bool *waited)
 {
-	struct softee_waiter w;
-	bool waited = false;
 	u32 cons, used;
 	int ret;
 
@@ -168,12 +171,12 @@ static int softee_ring_space(struct softee_kring *k,
 		}
 		if (likely(used < k->nr))
 			return 0;
-		if (!waited) {
+		if (!*waited) {
 			softee_count(k, r, ring_full, 1);
-			softee_wait_init(&w, r->s);
-			waited = true;
+			softee_wait_init(w, r->s);
+			*waited = true;
 		}
-		ret = softee_wait_step(&w, r);
+		ret = softee_wait_step(w, r);
 		if (ret)
 			return ret;
 	}
@@ -226,11 +229,13 @@ void softee_ring_write(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		       gpa_t addr, int len, const void *val)
 {
 	struct softee_kring *k = softee_vcpu_ring(r, vcpu);
+	struct softee_waiter w;
+	bool waited = false;
 	u64 data = 0;
 
 	if (unlikely(!k))
 		return;
-	if (unlikely(k->broken) || unlikely(softee_ring_space(k, r))) {
+	if (unlikely(k->broken) || unlikely(softee_ring_space(k, r, &w, &waited))) {
 		softee_count(k, r, drops, 1);
 		return;
 	}
@@ -248,6 +253,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	struct softee_kring *k = softee_vcpu_ring(r, vcpu);
 	struct softee_ring_entry *e;
 	struct softee_waiter w;
+	bool waited = false;
 	u32 seq, done, status;
 	unsigned int i;
 	u64 data;
@@ -261,7 +267,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		softee_count(k, r, aborted, 1);
 		return;
 	}
-	ret = softee_ring_space(k, r);
+	ret = softee_ring_space(k, r, &w, &waited);
 	if (unlikely(ret)) {
 		if (ret == -ETIMEDOUT)
 			softee_count(k, r, timeouts, 1);
@@ -277,7 +283,9 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	if (r->bus == SOFTEE_BUS_CFG)
 		softee_count(k, r, cfg_reads, 1);
 
-	softee_wait_init(&w, r->s);
+	/* one timeout for the whole access, room in the ring included */
+	if (!waited)
+		softee_wait_init(&w, r->s);
 	for (;;) {
 		/*
 		 * Pairs with the consumer's store-release of done, made after

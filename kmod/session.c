@@ -31,6 +31,9 @@ int softee_uarg_in(void *k, size_t ksize, size_t min, void __user *u,
 		return -EFAULT;
 	if (size < min)
 		return -EINVAL;
+	/* copy_struct_from_user checks every byte past ksize: not 4 GiB of them */
+	if (size > PAGE_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(k, ksize, u, size);
 	if (ret)
 		return ret;
@@ -58,7 +61,7 @@ static long softee_set_timeout(struct softee_session *s, void __user *u)
 	ret = softee_uarg_in(&t, sizeof(t), sizeof(t), u, &usize);
 	if (ret)
 		return ret;
-	if (t.flags || t.timeout_us > SOFTEE_TIMEOUT_MAX_US)
+	if (t.flags || t.old_us || t.timeout_us > SOFTEE_TIMEOUT_MAX_US)
 		return -EINVAL;
 	t.old_us = READ_ONCE(s->timeout_us);
 	WRITE_ONCE(s->timeout_us, softee_timeout_or_default(t.timeout_us));
@@ -87,7 +90,8 @@ static long softee_get_stats(struct softee_session *s, void __user *u)
 			     u, &usize);
 	if (ret)
 		return ret;
-	if (st.flags || st.__reserved)
+	/* outputs too must come in zero: they may be inputs one day */
+	if (st.flags || st.__reserved || st.ring_flags || memchr_inv(&st.c, 0, sizeof(st.c)))
 		return -EINVAL;
 
 	idx = st.index;
@@ -138,7 +142,12 @@ static long softee_signal_msi(struct softee_session *s, void __user *u)
 	km.address_lo = m.address_lo;
 	km.address_hi = m.address_hi;
 	km.data = m.data;
-	return softee_send_msi(s->kvm, &km);
+	ret = softee_send_msi(s->kvm, &km);
+	/*
+	 * No vCPU has the destination: KVM answers a bare -1, which user space
+	 * would read as EPERM (no CAP_SYS_ADMIN).  Say what it is.
+	 */
+	return ret == -1 ? -ENXIO : ret;
 }
 
 static long softee_session_ioctl(struct file *file, unsigned int cmd,

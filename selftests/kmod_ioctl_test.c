@@ -387,8 +387,11 @@ TEST_F(session, timeout)
 	ASSERT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
 	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, t.old_us);
 	t.timeout_us = 0;	/* back to the default */
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));	/* old_us is output */
+	t.old_us = 0;
 	ASSERT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
 	EXPECT_EQ(1234, t.old_us);
+	t.old_us = 0;
 	t.timeout_us = SOFTEE_TIMEOUT_MAX_US + 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
 	t.timeout_us = 10;
@@ -437,6 +440,13 @@ TEST_F(session, stats)
 
 	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	EXPECT_EQ(0, st.c.writes);
+	/* the outputs must come in zero */
+	st.c.reads = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.c.reads = 0;
+	st.ring_flags = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.ring_flags = 0;
 	st.index = 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	st.scope = SOFTEE_STATS_RING;

@@ -172,7 +172,8 @@ struct softee_ring_entry {
 				 *    valid (store-release); K sets ~seq */
 	__u8 op;		/* K: SOFTEE_OP_* */
 	__u8 bus;		/* K: SOFTEE_BUS_* */
-	__u8 len;		/* K: 1, 2, 4 or 8 bytes */
+	__u8 len;		/* K: 1..8 bytes (KVM splits an access that
+				 *    crosses a page: 3 + 5 for 8 at 0xffd) */
 	__u8 __pad;
 	__u32 region;		/* K: region id; config trap id for _CFG */
 	__aligned_u64 addr;	/* K: guest-physical address or port;
@@ -428,7 +429,11 @@ struct softee_msi {
 };
 
 /* The ABI, pinned.  Both the module and user space compile these. */
+#ifdef __cplusplus
+#define __SOFTEE_ASSERT(e, m) static_assert(e, m)
+#else
 #define __SOFTEE_ASSERT(e, m) _Static_assert(e, m)
+#endif
 #define __SOFTEE_OFF(t, f, o) \
 	__SOFTEE_ASSERT(__builtin_offsetof(struct t, f) == (o), #t "." #f)
 #define __SOFTEE_SIZE(t, s) \
