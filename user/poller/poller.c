@@ -808,6 +808,7 @@ int softee_poller_create(struct softee_poller **pp, const struct softee_poller_c
 	if (ret)
 		goto err_free;
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->region_mu, NULL);
 	pthread_mutex_init(&p->iter_mu, NULL);
 	pthread_mutex_init(&p->sync_mu, NULL);
 	pthread_cond_init(&p->sync_cv, NULL);
@@ -884,6 +885,7 @@ err_tables:
 	free(p->devs);
 	pthread_cond_destroy(&p->ready_cv);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->region_mu);
 	pthread_mutex_destroy(&p->iter_mu);
 err_free:
 	free(p);
@@ -906,6 +908,7 @@ void softee_poller_destroy(struct softee_poller *p)
 	free(p->dmaq);
 	pthread_cond_destroy(&p->ready_cv);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->region_mu);
 	pthread_mutex_destroy(&p->iter_mu);
 	pthread_mutex_destroy(&p->sync_mu);
 	pthread_cond_destroy(&p->sync_cv);

@@ -214,6 +214,13 @@ struct softee_poller {
 
 	/* tables */
 	pthread_mutex_t lock;
+	/*
+	 * Serialises ptrap_region_sync, whose softee.ko ioctls wait for every
+	 * vCPU in a trap callback (KVM's SRCU): never p->lock, which the data
+	 * thread takes, and the read such a vCPU waits for needs the data
+	 * thread.
+	 */
+	pthread_mutex_t region_mu;
 	struct softee_memmap *memmap;		/* (R) */
 	struct pregion_map *regions;		/* (R) */
 	struct pdev_table *devs;		/* (R) */

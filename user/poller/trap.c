@@ -332,8 +332,8 @@ int softee_poller_attach_kmod(struct softee_poller *p, int vm_fd, uint32_t nr_ri
 
 /*
  * Make the trap regions match the device's BARs: keep those that do, move
- * the others; publish the region map.  From the data thread, outside the
- * RCU read side.
+ * the others; publish the region map.  Outside the RCU read side, under
+ * region_mu, not p->lock (poller_int.h says why).
  */
 int ptrap_region_sync(struct softee_poller *p, struct pdev *d)
 {
@@ -341,7 +341,7 @@ int ptrap_region_sync(struct softee_poller *p, struct pdev *d)
 	uint32_t i, id;
 	int ret = 0;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->region_mu);
 	if (p->regions)
 		nm = *p->regions;
 	else
@@ -373,10 +373,10 @@ int ptrap_region_sync(struct softee_poller *p, struct pdev *d)
 					     .dev = d->idx, .base = bar->addr, .len = bar->size };
 		d->region[i] = id;
 	}
-	pthread_mutex_unlock(&p->lock);
 	/* Publish even a partial change: the map must say what is registered. */
 	if (poller_publish_regions(p, &nm) && !ret)
 		ret = -ENOMEM;
+	pthread_mutex_unlock(&p->region_mu);
 	return ret;
 }
 
