@@ -557,6 +557,14 @@ TEST_F_TIMEOUT(e2e, box_lost_mid_dma_then_back, 120)
 	ASSERT_EQ(MICROVM_UCALL_DONE, r);
 	TH_LOG("the box lost: all ones after %.1f ms", (t_lost - t_kill) / 1e6);
 	pe_counters(_metadata, self);
+	/*
+	 * This guest wrote only BAR0, registers (not prefetchable): each write
+	 * is an MWr of its own, adjacent or not (PCIe combines only
+	 * prefetchable memory).
+	 */
+	ASSERT_EQ(0, softee_poller_dev_info(self->p, 0, &in));
+	EXPECT_EQ(0, in.c.mwr_merged);
+	EXPECT_LE(6, in.c.mwr_tlps);
 }
 
 /*

@@ -4,8 +4,10 @@
  * slots (uapi/softee.h, "Ring layout").
  *
  * Per ring, entries are taken in order.  A write (posted) becomes an MWr
- * at once; consecutive writes to adjacent addresses of the same region
- * merge into one MWr (up to cfg.merge_max bytes, never across 4 KiB).  A
+ * at once; consecutive writes to adjacent addresses of the same region of
+ * a prefetchable BAR merge into one MWr (up to cfg.merge_max bytes, never
+ * across 4 KiB): PCIe lets only prefetchable memory combine writes, as a
+ * CPU's write-combining mapping would; registers get one MWr a write.  A
  * read becomes an MRd with a tag and stays in the ring, unconsumed, until
  * its completion (or the timeout, or the box's loss) writes data and
  * status into the slot: the producer cannot reuse a slot before the
@@ -76,7 +78,9 @@ static uint32_t bridge_write(struct softee_poller *p, struct softee_ring *r, uin
 		}
 		j = i + 1;
 	} else {
-		for (j = i + 1; j < n; j++) {
+		bool combine = reg->bar < SOFTEE_PCI_NR_BARS && d->bar[reg->bar].prefetch;
+
+		for (j = i + 1; combine && j < n; j++) {
 			const struct softee_ring_entry *f = softee_ring_entry(r, j);
 
 			if (f->op != SOFTEE_OP_WRITE || f->region != e->region || f->addr != end ||
