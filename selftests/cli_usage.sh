@@ -81,12 +81,14 @@ bad softee-poller "--mmio-window wants BASE:LEN, not '0xc0000000'" --link socket
 bad softee-poller "--kmod needs the VM" --link socket:lo --kmod
 bad softee-poller "--wait wants spin, yield or sleep, not 'nap'" --link socket:lo --wait nap
 bad softee-poller "--msi-vector 0x10 is an exception vector" --link socket:lo --msi-vector 0x10
+bad softee-poller "--ram wants GPA:LEN:PID:FD[:OFFSET], not '0:4096:1:3:0:9'" --link socket:lo --ram 0:4096:1:3:0:9
 bad softee-guest "--kmod takes no value" --link socket:lo --kmod=1
 bad softee-guest "unknown program 'frob'" --link socket:lo frob
 bad softee-guest "unexpected argument 'extra'" --link socket:lo bench extra
 bad softee-guest "--fault: delay_us wants MIN-MAX microseconds" --link socket:lo --fault delay_us=9-1
 bad softee-guest "--len 65540: a multiple of 8 bytes" --link socket:lo --len 65540
 bad softee-guest "--layout" --link socket:lo --layout sideways
+bad softee-guest "--timeout-us wants a number in 100..10000000, not '20000000'" --link socket:lo --timeout-us 20000000
 
 help softee-linkbench --help
 bad softee-linkbench "no MODE" 

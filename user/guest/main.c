@@ -177,7 +177,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'g': o->group = (uint16_t)num("--group", optarg, 0, 0xffff); break;
 		case 'n': o->name = optarg; break;
 		case 'k': o->kmod = true; break;
-		case 't': o->timeout_us = (uint32_t)num("--timeout-us", optarg, 100, 60000000); break;
+		case 't': o->timeout_us = (uint32_t)num("--timeout-us", optarg, 100, SOFTEE_TIMEOUT_MAX_US); break;
 		case 'L': o->len = (uint32_t)num("--len", optarg, 65536, DMA_MAX); break;
 		case 'F': o->fault = optarg; break;
 		case 'S': o->seed = num("--seed", optarg, 0, UINT64_MAX); break;

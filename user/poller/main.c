@@ -178,8 +178,11 @@ static void ram_opt(struct opts *o, const char *s)
 		die_usage("--ram: at most %d ranges", MAX_RAM);
 	r = &o->ram[o->nr_ram++];
 	snprintf(buf, sizeof(buf), "%s", s);
-	for (char *t = strtok_r(buf, ":", &save); t && n < 5; t = strtok_r(NULL, ":", &save))
+	for (char *t = strtok_r(buf, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		if (n == 5)
+			die_usage("--ram wants GPA:LEN:PID:FD[:OFFSET], not '%s'", s);
 		f[n++] = t;
+	}
 	if (n < 4)
 		die_usage("--ram wants GPA:LEN:PID:FD[:OFFSET], not '%s'", s);
 	r->gpa = num("--ram GPA", f[0], UINT64_MAX);

@@ -764,7 +764,7 @@ static int check_cfg(struct softee_poller *p, struct softee_poller_cfg *c)
 		     (unsigned long long)c->mmio_base, (unsigned long long)c->mmio_len);
 		return -EINVAL;
 	}
-	if (c->io_base + c->io_len > 0x10000 || !c->io_len) {
+	if (c->io_base > 0xffff || c->io_len > 0x10000 - c->io_base || !c->io_len) {
 		plog(p, "I/O window 0x%llx+0x%llx goes past port 0xffff or is empty",
 		     (unsigned long long)c->io_base, (unsigned long long)c->io_len);
 		return -EINVAL;
