@@ -130,9 +130,15 @@ static struct pdev *dma_dev(struct softee_poller *p, struct pbox *b, uint16_t re
 }
 
 /* Queue a read's answer; false when the FIFO is full. */
-static struct softee_dma_read *dma_slot(struct softee_poller *p)
+/*
+ * A free entry of the queue, leaving reserve entries free: reads keep
+ * POLLER_DMA_UR_RESERVE for the UR completions of the reads refused when
+ * the rest is full, so that those end at once, not at the device's
+ * completion timeout.
+ */
+static struct softee_dma_read *dma_slot(struct softee_poller *p, uint32_t reserve)
 {
-	if (p->dmaq_tail - p->dmaq_head >= POLLER_DMA_QUEUE)
+	if (p->dmaq_tail - p->dmaq_head >= POLLER_DMA_QUEUE - reserve)
 		return NULL;
 	return &p->dmaq[p->dmaq_tail % POLLER_DMA_QUEUE];
 }
@@ -153,9 +159,9 @@ static void dma_reject(struct softee_poller *p, struct pbox *b, struct pdev *d,
 		(unsigned long long)a, l, why);
 	if (t->kind != SOFTEE_TLP_MRD)
 		return;
-	rd = dma_slot(p);
+	rd = dma_slot(p, 0);
 	if (!rd)
-		return;			/* the device's completion timeout ends it */
+		return;			/* (cannot be: see dma_slot) the device's timeout ends it */
 	memset(rd, 0, sizeof(*rd));
 	rd->req = *t;
 	rd->req.data = NULL;
@@ -195,7 +201,7 @@ void pdma_on_request(struct softee_poller *p, struct pbox *b, const struct softe
 		return;
 	}
 	/* MRd */
-	rd = dma_slot(p);
+	rd = dma_slot(p, POLLER_DMA_UR_RESERVE);
 	if (!rd) {
 		dma_reject(p, b, d, t, a, l, "too many reads in flight");
 		return;
@@ -229,6 +235,7 @@ int pdma_service(struct softee_poller *p)
 		const struct softee_memmap *m = rcu_dereference(p->memmap);
 		struct pdev *d = dma_dev(p, b, rd->req.requester);
 		uint32_t covered;
+		bool ur;
 		int n, ret;
 
 		if (!b->up) {
@@ -250,13 +257,15 @@ int pdma_service(struct softee_poller *p)
 			p->dmaq_head++;
 			continue;
 		}
-		if (n == -EFAULT) {
+		ur = n == -EFAULT;
+		if (ur) {
 			/* Guest memory went away under the read: UR for the rest. */
 			n = softee_dma_cpl_status(&rd->req, POLLER_REQUESTER, SOFTEE_TLP_CPL_UR,
 						  rd->len - rd->done, buf, sizeof(buf));
 			covered = rd->len - rd->done;
 			if (d)
 				PCNT(d->c.dma_rejected, 1);
+			PCNT(p->st.dma_rejected, 1);
 		}
 		if (n < 0) {
 			p->dmaq_head++;
@@ -271,7 +280,7 @@ int pdma_service(struct softee_poller *p)
 			continue;
 		}
 		softee_dma_read_commit(rd, covered);
-		if (d)
+		if (d && !ur)
 			PCNT(d->c.dma_read_bytes, rd->len ? covered : 0);
 		/*
 		 * Send the first completions while the rest are made: the box

@@ -38,6 +38,8 @@ void pmsi_deliver(struct softee_poller *p, struct pdev *d, const struct softee_t
 	if (l == 0 || l > 4 || !d) {
 		if (d)
 			PCNT(d->c.msi_errors, 1);
+		else
+			PCNT(p->st.rx_unexpected, 1);	/* from no device of ours */
 		plog_rl(p, &p->log_ts, &p->log_n,
 			"msi: a %u-byte write to 0x%llx from %04x is no MSI: dropped", l,
 			(unsigned long long)a, t->requester);

@@ -37,6 +37,7 @@
 #define POLLER_MAX_BOXES	8
 #define POLLER_NR_TAGS		256
 #define POLLER_DMA_QUEUE	512		/* device reads being answered */
+#define POLLER_DMA_UR_RESERVE	64		/* ... of which only refused ones use the last */
 #define POLLER_DMA_FLUSH	16		/* CplDs between transport flushes */
 #define POLLER_TIMER_NS		1000000ULL	/* timer work every 1 ms */
 #define POLLER_SNAP_NS		10000000ULL	/* snapshots for readers every 10 ms */

@@ -257,7 +257,8 @@ struct softee_poller_stats {
 	uint64_t ring_errors;			/* rings found broken or dead */
 	uint64_t no_region;			/* entries of no known region */
 	uint64_t rx_tlps, rx_bad_tlps;		/* TLPs from boxes, refused ones */
-	uint64_t rx_unexpected;			/* requests of kinds we do not serve */
+	uint64_t rx_unexpected;			/* requests of kinds we do not serve, MSIs
+						 * from no device of ours */
 	uint64_t boxes_up, boxes_down;
 	uint64_t dma_rejected;			/* device requests refused (also per device) */
 	uint64_t log_suppressed;		/* log lines the rate limit ate */
