@@ -123,6 +123,19 @@ else
 	skip "stale socket: exit 1 with the path" "no python3 to make one"
 fi
 
+# A pid file that outlived its poller, its pid now another process's:
+# detach says it is not attached and kills nothing.
+mkdir -p /run/softee
+sleep 30 &
+other=$!
+fake=$((4000000 + $$ % 100000))		# no such QEMU pid: only the pid file matters
+echo "$other" > "/run/softee/poller-$fake.pid"
+err=$("$CTL" detach --pid "$fake" --wait-ms 100 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "not attached" <<<"$err" && kill -0 "$other" 2>/dev/null
+check $? "detach with a stale pid file: exit 1, the process it names untouched (exit $rc)" "$err"
+kill "$other" 2>/dev/null; wait "$other" 2>/dev/null
+rm -f "/run/softee/poller-$fake.pid"
+
 # ---- the daemons -------------------------------------------------------------------
 
 DAEMON_TESTS=14

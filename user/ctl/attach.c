@@ -117,6 +117,30 @@ static int read_pid(const char *pidf)
 	return pid > 0 ? pid : -1;
 }
 
+/*
+ * The poller of a pid file, if it still runs: a pid file outlives a
+ * poller that crashed, and its pid may be another process's by now, which
+ * detach must not kill.  0 if none.
+ */
+static int live_poller(const char *pidf)
+{
+	char path[64], comm[32] = "";
+	int pid = read_pid(pidf);
+	FILE *f;
+
+	if (pid <= 0 || kill(pid, 0))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	return !strcmp(comm, "softee-poller") ? pid : 0;
+}
+
 static void show_log(const char *log)
 {
 	char line[512];
@@ -226,9 +250,9 @@ int ctl_attach(int argc, char **argv)
 		return 1;
 	}
 	paths(pid, sock, log, pidf, sizeof(sock));
-	if (read_pid(pidf) > 0 && !kill(read_pid(pidf), 0)) {
+	if (live_poller(pidf)) {
 		fprintf(stderr, NAME " attach: pid %d is attached already (poller %d; "
-			NAME " detach --pid %d)\n", pid, read_pid(pidf), pid);
+			NAME " detach --pid %d)\n", pid, live_poller(pidf), pid);
 		return 1;
 	}
 	mkdir(RUN_DIR, 0755);
@@ -351,10 +375,10 @@ int ctl_detach(int argc, char **argv)
 	if (!pid)
 		bad("detach", "no --pid: the QEMU process given to attach");
 	paths(pid, sock, log, pidf, sizeof(sock));
-	poller = read_pid(pidf);
-	if (poller <= 0 || kill(poller, 0)) {
-		fprintf(stderr, NAME " detach: pid %d is not attached (no live poller in %s)\n", pid,
-			pidf);
+	poller = live_poller(pidf);
+	if (!poller) {
+		fprintf(stderr, NAME " detach: pid %d is not attached (no softee-poller running "
+			"as the pid in %s)\n", pid, pidf);
 		unlink(pidf);
 		return 1;
 	}

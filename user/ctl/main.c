@@ -604,7 +604,8 @@ static int cmd_config(int argc, char **argv)
 		if (!guard)
 			printf("\ncapabilities:\n");
 		printf("  0x%02x ", cap);
-		if (cfg[cap] == 0x05 && cap <= 0xf4) {
+		/* 64-bit MSI data sits at cap + 12: all of it inside the 256 bytes */
+		if (cfg[cap] == 0x05 && cap <= ((cfg[cap + 2] & 0x80) ? 0xf2 : 0xf4)) {
 			uint16_t fl = cfg[cap + 2] | cfg[cap + 3] << 8;
 			bool is64 = fl & 0x80;
 			uint64_t addr = le32(cfg + cap + 4) | (is64 ? (uint64_t)le32(cfg + cap + 8) << 32 : 0);
