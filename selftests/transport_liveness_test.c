@@ -160,6 +160,27 @@ TEST(static_peers)
 	EXPECT_EQ(SOFTEE_EV_PEER_DOWN, ev.e[0].ev);
 	EXPECT_EQ(SOFTEE_EV_GROUP_CHANGED, ev.e[1].ev);
 	EXPECT_EQ(SOFTEE_EV_PEER_UP, ev.e[2].ev);
+	/*
+	 * Its heartbeats, if it sends them: the first only tells its
+	 * incarnation (no restart, the session goes on); a new one after
+	 * that is a restart.
+	 */
+	ev.n = 0;
+	{
+		struct softee_frame_hb hb = hb_of(9, 7);
+
+		EXPECT_EQ(idx, softee_liveness_on_hb(&l, m, 2, &hb, 100001 * MS));
+		EXPECT_EQ(0, ev.n);
+		EXPECT_EQ(0, l.stats.restarts);
+		EXPECT_EQ(idx, softee_liveness_on_hb(&l, m, 2, &hb, 100002 * MS));
+		EXPECT_EQ(0, ev.n);
+		hb = hb_of(9, 8);
+		EXPECT_EQ(idx, softee_liveness_on_hb(&l, m, 2, &hb, 100003 * MS));
+		EXPECT_EQ(1, l.stats.restarts);
+		ASSERT_EQ(2, ev.n);
+		EXPECT_EQ(SOFTEE_EV_PEER_DOWN, ev.e[0].ev);
+		EXPECT_EQ(SOFTEE_EV_PEER_UP, ev.e[1].ev);
+	}
 }
 
 /* ---- three transports with heartbeats ----------------------------------------- */

@@ -182,7 +182,12 @@ int softee_liveness_on_hb(struct softee_liveness *l, const uint8_t *mac, uint16_
 	}
 	p = &l->peers[idx];
 	was_up = p->state == SOFTEE_PEER_UP;
-	if (was_up && p->incarnation != hb->incarnation) {
+	/*
+	 * A new incarnation is a restart: its sessions start over.  A static
+	 * peer's first heartbeat is none: its incarnation was not known.
+	 */
+	if (was_up && p->incarnation != hb->incarnation &&
+	    !(p->is_static && !p->heartbeats)) {
 		l->stats.restarts++;
 		go_down(l, idx, SOFTEE_DOWN_RESTART);
 		was_up = false;
