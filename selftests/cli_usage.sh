@@ -9,6 +9,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+BD=${SOFTEE_BUILD_DIR:-build}	# make check-san: build-san
 n=0 failed=0
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
@@ -19,7 +20,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
 bad() {
 	local prog=$1 want=$2 out err rc
 	shift 2
-	out=$(timeout 20 "build/$prog" "$@" 2>"$tmp/err"); rc=$?
+	out=$(timeout 20 "$BD/$prog" "$@" 2>"$tmp/err"); rc=$?
 	err=$(cat "$tmp/err")
 	if [ $rc = 2 ] && [ -z "$out" ] && [ "$(wc -l <<<"$err")" = 1 ] &&
 	   [[ $err == "$prog"[:\ ]* ]] && grep -qF -- "$want" <<<"$err"; then
@@ -34,7 +35,7 @@ bad() {
 help() {
 	local prog=$1 out err rc
 	shift
-	out=$(timeout 20 "build/$prog" "$@" 2>"$tmp/err"); rc=$?
+	out=$(timeout 20 "$BD/$prog" "$@" 2>"$tmp/err"); rc=$?
 	err=$(cat "$tmp/err")
 	if [ $rc = 0 ] && [[ $out == "usage: $prog"* ]] && [ -z "$err" ]; then
 		ok "$prog $* prints the usage"
@@ -47,7 +48,7 @@ help() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for p in softee-box softee-poller softee-guest softee-linkbench softee-trap softeectl; do
-	[ -x "build/$p" ] || { echo "1..0 # SKIP build/$p is not built (make)"; exit 4; }
+	[ -x "$BD/$p" ] || { echo "1..0 # SKIP $BD/$p is not built (make)"; exit 4; }
 done
 
 # The daemons and tools that share softee/args.h.  Each case names what

@@ -108,6 +108,14 @@ monitor() {
 	return $line
 }
 
+# A run that stops early leaves no paused QEMU or tracer behind: the next
+# run would lose their pids, and cleanup's wait would block on them.
+stop_both() {
+	[ -n "$tpid" ] && kill -KILL "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
+	[ -n "$qpid" ] && kill -KILL "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	tpid= qpid=
+}
+
 # run_one pio|mmio REGION-OPTION
 run_one() {
 	local bus=$1 region=$2 qrc trc got want
@@ -121,6 +129,7 @@ run_one() {
 	if ! wait_for 60 monitor_up; then
 		not_ok "$bus: QEMU starts, paused"
 		sed 's/^/# qemu: /' "$work/qemu.$bus.log"
+		stop_both
 		return
 	fi
 	ok "$bus: QEMU starts, paused"
@@ -131,6 +140,7 @@ run_one() {
 	if ! wait_for 30 grep -q "reads answer" "$work/trace.$bus.err"; then
 		not_ok "$bus: softee-trap attach --pid QEMU $region"
 		sed 's/^/# softee-trap: /' "$work/trace.$bus.err"
+		stop_both
 		return
 	fi
 	ok "$bus: softee-trap attach --pid QEMU $region"
@@ -141,6 +151,8 @@ run_one() {
 		qrc=$?
 	else
 		qrc=timeout
+		kill -KILL "$qpid" 2>/dev/null
+		wait "$qpid" 2>/dev/null
 	fi
 	qpid=
 	[ "$qrc" = 33 ] || sed 's/^/# qemu: /' "$work/qemu.$bus.log"
@@ -154,6 +166,8 @@ run_one() {
 		trc=$?
 	else
 		trc=timeout
+		kill -KILL "$tpid" 2>/dev/null
+		wait "$tpid" 2>/dev/null
 	fi
 	tpid=
 	sed 's/^/# trace: /' "$work/trace.$bus"

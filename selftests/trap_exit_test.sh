@@ -8,7 +8,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-T=build/softee-trap
+T=${SOFTEE_BUILD_DIR:-build}/softee-trap	# make check-san: build-san
 n=0 failed=0
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
