@@ -453,7 +453,7 @@ static int prog_bench(struct host *h)
 
 	p->lat = microvm_alloc(h->vm, n * sizeof(uint64_t), 4096);
 	lat = microvm_gpa2hva(h->vm, p->lat, n * sizeof(uint64_t));
-	if (!lat) {
+	if (!p->lat || !lat) {		/* 0: no room (GPA 0 holds the page tables) */
 		printf("FAIL: no guest memory for %llu samples\n", (unsigned long long)n);
 		return 1;
 	}

@@ -37,7 +37,7 @@ void softee_ring_layout(struct softee_ring_offsets *off, uint32_t nr_entries)
 /* A __u32 field at off inside the ring, 4-byte aligned, not in entries. */
 static bool softee_ring_u32_ok(uint32_t off, const struct softee_ring_offsets *o)
 {
-	return !(off & 3) && off + 4 <= o->entries;
+	return !(off & 3) && (uint64_t)off + 4 <= o->entries;
 }
 
 int softee_ring_init(struct softee_ring *r, void *base, size_t ring_bytes,

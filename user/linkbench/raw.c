@@ -69,8 +69,11 @@ static int raw_check(const uint8_t *f, uint32_t len, const struct lb_opts *o, ui
 {
 	uint32_t h = 14, i;
 	const uint8_t *pl;
-	bool tagged = f[12] == 0x81 && f[13] == 0x00;
+	bool tagged;
 
+	if (len < 14)
+		return 0;		/* a runt: not even an EtherType */
+	tagged = f[12] == 0x81 && f[13] == 0x00;
 	if (tagged)
 		h = 18;
 	if (len < h + 20 || f[h - 2] != o->ethertype >> 8 || f[h - 1] != (o->ethertype & 0xff) ||

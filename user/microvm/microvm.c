@@ -722,6 +722,9 @@ int microvm_coalesced_add(struct microvm *vm, uint8_t bus, uint64_t base, uint32
 	off = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	if (off <= 0)
 		return -EOPNOTSUPP;
+	/* a kernel without it would take a port zone for an MMIO one */
+	if (bus == MICROVM_BUS_PIO && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
+		return -EOPNOTSUPP;
 	if (!vm->nr_vcpus)
 		return -ENODEV;
 	if (!vm->coalesced) {
@@ -973,7 +976,14 @@ int microvm_vcpu_run(struct microvm_vcpu *v, struct microvm_ucall *uc)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			ret = -errno;
 			if (ret == -EINTR || ret == -EAGAIN) {
-				__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
+				/*
+				 * Ordered before the caller's look at its stop flag:
+				 * a stopper that sets the flag and immediate_exit
+				 * after this load would otherwise see its 1 wiped by
+				 * this late 0, and its kick land in user space.
+				 */
+				__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
 				return -EINTR;
 			}
 			fprintf(stderr, "microvm: vCPU %u: KVM_RUN: %s\n", v->id, strerror(-ret));

@@ -131,7 +131,8 @@ static int socket_recv_one(struct softee_netdev *nd, const uint8_t **frame)
 	r = recvmsg(p->fd, &msg, MSG_TRUNC | MSG_DONTWAIT);
 	if (r < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
-	if ((size_t)r > iov.iov_len || (msg.msg_flags & MSG_TRUNC) || r < ETH_HLEN) {
+	if ((size_t)r > iov.iov_len || (size_t)r > SOFTEE_NETDEV_MAX_FRAME ||
+	    (msg.msg_flags & MSG_TRUNC) || r < ETH_HLEN) {
 		nd->stats.rx_dropped++;
 		return 0;
 	}
