@@ -103,6 +103,7 @@ bad softee-linkbench "--fault: dup wants parts per million" host --fault dup=200
 bad softee-linkbench "unexpected argument 'extra'" host extra
 
 # The two with their own (older) wording, held to the same shape.
+bad softee-trap "no command: run, bench, attach or help"
 bad softee-trap "is not a command" frobnicate
 bad softee-trap "--count" run --count x
 bad softeectl "unknown option '--bogus'" --bogus

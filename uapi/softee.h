@@ -38,7 +38,8 @@
  *		  its documented range (ring count, ring size, length, bus,
  *		  BDF, ECAM base alignment and bus range).
  * - E2BIG:	  size larger than the kernel's struct and the extra bytes
- *		  are not zero: the caller uses a newer ABI than this module.
+ *		  are not zero: the caller uses a newer ABI than this module;
+ *		  or size larger than a page.
  * - EBADF:	  vm_fd is not an open file descriptor.
  * - ENOTTY:	  vm_fd is open but is not a KVM VM; or an unknown ioctl.
  * - EBUSY:	  the VM already has a softee session.
@@ -53,6 +54,9 @@
  *		  SOFTEE_MAX_CFG config traps, or KVM's I/O bus is full.
  * - ENOENT:	  no region, config trap or ring with that id.
  * - ENOMEM:	  out of memory.
+ * - EOPNOTSUPP:  SOFTEE_SIGNAL_MSI where the module found no
+ *		  kvm_send_userspace_msi at load (SOFTEE_FEAT_MSI clear).
+ * - ENXIO:	  SOFTEE_SIGNAL_MSI: no vCPU has the destination APIC ID.
  */
 #define SOFTEE_TYPE		0xE5
 

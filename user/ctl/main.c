@@ -64,9 +64,13 @@ static void help(void)
 	       "  box counters      the box's, its transport's and its endpoints' counters\n"
 	       "  box set-group N   move the box to group N (0..65535)\n"
 	       "  attach --pid PID --slot BB:DD.F --link SPEC [--group N] [--ecam BASE|--no-ecam]\n"
-	       "         [--machine q35|pc]   give a running QEMU's guest the box's device in\n"
-	       "                    that slot (starts a softee-poller for it; QEMU started with -S)\n"
-	       "  detach --pid PID  stop that poller: the slot is empty again\n\n"
+	       "         [--machine q35|pc] [--timeout-us U (1000000)] [--wait-ms MS (20000)]\n"
+	       "         [--eal-arg ARG]... [--poller-arg ARG]...\n"
+	       "                    give a running QEMU's guest the box's device in that slot\n"
+	       "                    (starts a softee-poller for it; QEMU started with -S)\n"
+	       "  detach --pid PID [--wait-ms MS (5000)]\n"
+	       "                    stop that poller: the slot is empty again\n"
+	       "  (attach and detach come first: global options do not apply to them)\n\n"
 	       "exit status: 0 ok, 1 a daemon unreachable or answering an error, 2 usage error\n",
 	       usage_line, DEFAULT_TIMEOUT_MS);
 	exit(0);

@@ -198,7 +198,7 @@ static void help(void)
 	       "  --mtu M             DPDK: the port's MTU\n"
 	       "  --link-wait-ms T    DPDK: wait this long for link up (a memif server: its client)\n"
 	       "  --cpu C             pin to CPU C\n"
-	       "  --role/--test/--group/--new-group/--group-change-ms/--hb-ms/--hb-miss\n"
+	       "  --test/--group/--new-group/--group-change-ms/--hb-ms/--hb-miss\n"
 	       "  --loss-ppm P --seed S --no-pack --fault SPEC   (transport ends)\n"
 	       "  --window N --ack-every N --rto-min-us U --rate-max-mbs M --target-delay-us U\n"
 	       "  --no-pacing   (tuning)\n");
@@ -239,7 +239,6 @@ int main(int argc, char **argv)
 		{ "duration-ms", required_argument, NULL, 'T' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "cpu", required_argument, NULL, 'c' },
-		{ "role", required_argument, NULL, 'r' },
 		{ "test", required_argument, NULL, 'x' },
 		{ "group", required_argument, NULL, 'G' },
 		{ "new-group", required_argument, NULL, 'N' },
@@ -327,13 +326,12 @@ int main(int argc, char **argv)
 		case 'T': o.duration_ms = (uint32_t)num("--duration-ms", optarg, UINT32_MAX); break;
 		case 'm': o.conf.mtu = (uint32_t)num("--mtu", optarg, 9000); break;
 		case 'c': o.cpu = (int)num("--cpu", optarg, CPU_SETSIZE - 1); break;
-		case 'r': o.role = optarg; break;
 		case 'x': o.test = optarg; break;
 		case 'G': o.group = (uint32_t)num("--group", optarg, UINT32_MAX); break;
 		case 'N': o.new_group = (uint32_t)num("--new-group", optarg, UINT32_MAX); break;
 		case 'C': o.group_change_ms = (uint32_t)num("--group-change-ms", optarg, UINT32_MAX); break;
-		case 'H': o.hb_ms = (uint32_t)num("--hb-ms", optarg, 100000); break;
-		case 'K': o.hb_miss = (uint32_t)num("--hb-miss", optarg, 1000); break;
+		case 'H': o.hb_ms = (uint32_t)softee_arg_num(PROG, "--hb-ms", optarg, 1, 60000); break;
+		case 'K': o.hb_miss = (uint32_t)softee_arg_num(PROG, "--hb-miss", optarg, 1, 1000); break;
 		case 'L': o.loss_ppm = (uint32_t)num("--loss-ppm", optarg, 1000000); break;
 		case 'S': o.seed = num("--seed", optarg, UINT64_MAX); break;
 		case 'P': o.no_pack = true; break;

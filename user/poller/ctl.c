@@ -213,6 +213,7 @@ static const struct {
 	C(fail_fast), C(write_drops), C(bad_access), C(read_lat_ns_sum), C(read_lat_ns_max),
 	C(dma_reads), C(dma_read_bytes), C(dma_writes), C(dma_write_bytes), C(dma_rejected),
 	C(msi), C(msi_blocked), C(msi_errors), C(configured), C(downs),
+	C(cfg_reads), C(cfg_writes), C(bar_syncs),
 };
 #undef C
 

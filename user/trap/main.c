@@ -23,8 +23,10 @@ static void trap_usage(FILE *f)
 		"                          [--count N] [--vcpus N] [--mmio BASE:LEN | --pio BASE:LEN]\n"
 		"                          [--wait spin|yield|sleep] [--timeout-us N] [--ring-entries N]\n"
 		"                          [--max-seconds N] [--quiet|--trace] [--pin|--no-pin]\n"
+		"                          [--pause-every N]\n"
 		"       " TRAP_NAME " bench  --case CASE [--count N] [--mmio BASE:LEN | --pio BASE:LEN]\n"
-		"                          [--wait spin|yield|sleep] [--pin|--no-pin]\n"
+		"                          [--wait spin|yield|sleep] [--pin|--no-pin] [--timeout-us N]\n"
+		"                          [--ring-entries N] [--quiet] [--pause-every N]\n"
 		"         CASE: null_write softee_write softee_read exit_write exit_read\n"
 		"               exitring_write exitring_read ioeventfd_write coalesced_write\n"
 		"       " TRAP_NAME " attach --pid PID (--mmio BASE:LEN | --pio BASE:LEN) [--read-value V]\n"
@@ -117,10 +119,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
-	if (!cmd) {
-		trap_usage(stderr);
-		return TRAP_EXIT_USAGE;
-	}
+	if (!cmd)
+		return trap_usage_error(NULL, "no command: run, bench, attach or help");
 	if (!strcmp(cmd, "run"))
 		return trap_cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
