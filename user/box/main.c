@@ -9,7 +9,7 @@
  * EAL is not started and only socket: links open.  The loop: the socket
  * backend blocks in its receive while the box is idle (1 ms at most, so
  * the control socket is served); DPDK polls, and sleeps a little after a
- * run of idle polls (--idle-us) so that a poller and a VMM on the same two
+ * spell of idle polls (--idle-spin-us, --idle-us) so that a poller and a VMM on the same two
  * cores keep running.
  *
  * Exits 0 on SIGINT/SIGTERM (after telling its peers it leaves), 1 on a
@@ -44,7 +44,6 @@
 #define CTL_LINE_MAX		256
 #define CTL_OUT_MAX		(64 * 1024)
 #define CTL_PERIOD_NS		1000000ULL	/* DPDK: look at the control socket every ms */
-#define IDLE_POLLS		1000		/* DPDK: idle polls before sleeping */
 #define IDLE_LONG_NS		1000000ULL	/* DPDK: idle this long, the sleeps grow */
 
 static volatile sig_atomic_t quit;
@@ -69,7 +68,7 @@ struct opts {
 	uint64_t seed;
 	int log_level;
 	int cpu;
-	uint32_t idle_us, idle_max_us;
+	uint32_t idle_us, idle_max_us, idle_spin_us;
 	uint32_t link_wait_ms;
 };
 
@@ -146,9 +145,10 @@ static void help(void)
 	       "  --log-level L        error, warn, info, debug (info)\n"
 	       "  -v                   --log-level debug\n"
 	       "  --cpu C              pin to CPU C\n"
-	       "  --idle-us N          DPDK: sleep N us after %d idle polls (20; 0: spin)\n"
+	       "  --idle-spin-us N     DPDK: poll this long after the last work before sleeping (100)\n"
+	       "  --idle-us N          DPDK: then sleep N us between polls (20; 0: never sleep)\n"
 	       "  --idle-max-us N      DPDK: idle 1 ms, the sleeps double up to N us (200)\n"
-	       "  --link-wait-ms N     DPDK: wait this long for link up\n", IDLE_POLLS);
+	       "  --link-wait-ms N     DPDK: wait this long for link up\n");
 	exit(0);
 }
 
@@ -184,6 +184,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "cpu", required_argument, NULL, 'C' },
 		{ "idle-us", required_argument, NULL, 'I' },
 		{ "idle-max-us", required_argument, NULL, 'X' },
+		{ "idle-spin-us", required_argument, NULL, 'Y' },
 		{ "link-wait-ms", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -234,6 +235,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'C': o->cpu = (int)num("--cpu", optarg, 0, CPU_SETSIZE - 1); break;
 		case 'I': o->idle_us = (uint32_t)num("--idle-us", optarg, 0, 1000000); break;
 		case 'X': o->idle_max_us = (uint32_t)num("--idle-max-us", optarg, 1, 1000000); break;
+		case 'Y': o->idle_spin_us = (uint32_t)num("--idle-spin-us", optarg, 0, 1000000); break;
 		case 'W': o->link_wait_ms = (uint32_t)num("--link-wait-ms", optarg, 0, UINT32_MAX); break;
 		case 'h': help(); break;
 		default: softee_getopt_error("softee-box", c, argv, longopts);
@@ -415,7 +417,7 @@ static void exit_summary(struct softee_box *box)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .group = 1, .cpu = -1, .idle_us = 20, .idle_max_us = 200,
+	struct opts o = { .group = 1, .cpu = -1, .idle_us = 20, .idle_max_us = 200, .idle_spin_us = 100,
 			.log_level = 0 };
 	struct softee_netdev_conf nconf = { .ethertype = SOFTEE_ETHERTYPE };
 	struct softee_netdev *nd = NULL, *fault = NULL;
@@ -425,7 +427,7 @@ int main(int argc, char **argv)
 	char err[SOFTEE_NETDEV_ERRLEN], path[108];
 	bool dpdk = false, wait_mode;
 	uint64_t next_ctl = 0;
-	unsigned int i, idle = 0;
+	unsigned int i;
 	uint32_t sleep_us, idle_max;
 	uint64_t last_work;
 	int ret, rc = 1;
@@ -548,11 +550,13 @@ int main(int argc, char **argv)
 	 */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	/*
-	 * Short sleeps while the host is at work (a driver reads STATUS about
-	 * 90 us after its MSI, and starts the next DMA as long after that),
-	 * longer ones once nothing came for IDLE_LONG_NS: here a sleep's
-	 * wake-up costs about what the sleep is, and a box that slept 20 us
-	 * at a time used 43% of its idle core.
+	 * Poll on for idle_spin_us after the last work: while a host is at
+	 * work what it sends next comes within that (a driver reads STATUS
+	 * some 30 us after its MSI), and a request that finds the box asleep
+	 * waits for the sleep and its wake-up.  Then short sleeps, longer
+	 * ones once nothing came for IDLE_LONG_NS: here a sleep's wake-up
+	 * costs about what the sleep is, and a box that slept 20 us at a time
+	 * used 43% of its idle core.
 	 */
 	idle_max = o.idle_max_us > o.idle_us ? o.idle_max_us : o.idle_us;
 	sleep_us = o.idle_us;
@@ -571,10 +575,9 @@ int main(int argc, char **argv)
 			}
 			/* Back off when idle, so that the other programs on these cores run. */
 			if (ret > 0 || softee_box_busy(box)) {
-				idle = 0;
 				last_work = now;
 				sleep_us = o.idle_us;
-			} else if (o.idle_us && ++idle >= IDLE_POLLS) {
+			} else if (o.idle_us && now - last_work >= (uint64_t)o.idle_spin_us * 1000) {
 				nanosleep(&(struct timespec){ .tv_sec = sleep_us / 1000000,
 					  .tv_nsec = (long)(sleep_us % 1000000) * 1000 }, NULL);
 				if (now - last_work >= IDLE_LONG_NS)
