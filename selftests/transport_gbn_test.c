@@ -281,6 +281,18 @@ TEST(receiver_in_order_only)
 	EXPECT_EQ(SOFTEE_GBN_DUP, softee_gbn_on_data(&g, 0xfffffffe, true, 61));
 	EXPECT_EQ(SOFTEE_GBN_ACCEPT, softee_gbn_on_data(&g, 500, true, 62));
 	EXPECT_EQ(1, g.stats.rx_restart);
+	/*
+	 * A NAK says what is lacking after the last frame taken: an old frame
+	 * out of order, then the go-back's frame in order, is no NAK; a frame
+	 * out of order after it is.
+	 */
+	softee_gbn_ack_sent(&g);
+	EXPECT_EQ(SOFTEE_GBN_OOO, softee_gbn_on_data(&g, 502, false, 63));
+	EXPECT_TRUE(g.nak);
+	EXPECT_EQ(SOFTEE_GBN_ACCEPT, softee_gbn_on_data(&g, 501, false, 64));
+	EXPECT_FALSE(g.nak);
+	EXPECT_EQ(SOFTEE_GBN_OOO, softee_gbn_on_data(&g, 503, false, 65));
+	EXPECT_TRUE(g.nak);
 }
 
 /* ---- the property, through the whole transport ------------------------------ */

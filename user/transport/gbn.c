@@ -279,6 +279,12 @@ enum softee_gbn_verdict softee_gbn_on_data(struct softee_gbn *g, uint32_t seq, b
 	if (seq == g->rcv_nxt) {
 		g->rcv_nxt = (g->rcv_nxt + 1) & g->mask;
 		g->stats.rx_accepted++;
+		/*
+		 * A NAK says what is lacking after the last frame taken: frames
+		 * out of order before this one were sent before it (no
+		 * reordering), the sender's go-back that brought it is on its way.
+		 */
+		g->nak = false;
 		if (++g->ack_pending >= g->cfg.ack_every)
 			g->ack_now = true;
 		else if (g->ack_pending == 1)
@@ -293,6 +299,17 @@ enum softee_gbn_verdict softee_gbn_on_data(struct softee_gbn *g, uint32_t seq, b
 	}
 	g->stats.rx_dup++;
 	return SOFTEE_GBN_DUP;
+}
+
+void softee_gbn_ack_again(struct softee_gbn *g, bool nak, uint64_t now_ns)
+{
+	uint64_t dl = now_ns + g->cfg.ack_delay_ns;
+
+	if (!g->ack_pending)
+		g->ack_pending = 1;
+	if (!g->ack_now && (g->ack_deadline == SOFTEE_GBN_NEVER || dl < g->ack_deadline))
+		g->ack_deadline = dl;
+	g->nak |= nak;
 }
 
 void softee_gbn_ack_sent(struct softee_gbn *g)

@@ -204,17 +204,16 @@ static void ctl_flush(struct softee_transport *t)
 	if ((unsigned int)ret < t->nctl)
 		t->stats.tx_busy += t->nctl - ret;
 	/*
-	 * An ack the link refused goes again with the next poll: the peer
-	 * would otherwise wait for its probe or its timeout.  (A heartbeat
+	 * An ack the link refused goes again an ack delay later (not at
+	 * once: a link that keeps refusing would make every poll busy): the
+	 * peer would otherwise wait for its probe or its timeout.  (A heartbeat
 	 * comes again anyway; a reset is answered again if still needed.)
 	 */
 	for (; (unsigned int)ret < t->nctl; ret++) {
 		struct peer_priv *pp = t->ctl_acker[ret];
 
-		if (pp && pp->pub.session) {
-			pp->pub.gbn.ack_now = true;
-			pp->pub.gbn.nak |= t->ctl_nak[ret];
-		}
+		if (pp && pp->pub.session)
+			softee_gbn_ack_again(&pp->pub.gbn, t->ctl_nak[ret], t->now);
 	}
 	t->nctl = 0;
 }

@@ -225,6 +225,11 @@ static inline bool softee_gbn_ack_wanted(const struct softee_gbn *g)
 {
 	return g->ack_now;
 }
+/*
+ * The ack just built never left (the link refused it): send one again an
+ * ack delay from now_ns, with the NAK if it had one.
+ */
+void softee_gbn_ack_again(struct softee_gbn *g, bool nak, uint64_t now_ns);
 /* Anything received and not acked: a data frame to the peer should carry the ack. */
 static inline bool softee_gbn_ack_owed(const struct softee_gbn *g)
 {
