@@ -106,6 +106,23 @@ static void softee_wait_init(struct softee_waiter *w,
 	w->sleep_us = SOFTEE_SLEEP_MIN_US;
 }
 
+/*
+ * The same access waits again, for something else: a fresh spin and
+ * back-off (a read's completion comes within microseconds, not at the
+ * interval a wait for room grew to), the same deadline.  -ETIMEDOUT if
+ * nothing of it is left.
+ */
+static int softee_wait_again(struct softee_waiter *w)
+{
+	u64 now = ktime_get_ns();
+
+	if (now >= w->deadline)
+		return -ETIMEDOUT;
+	w->spin_end = now + (u64)min(READ_ONCE(spin_us), SOFTEE_SPIN_MAX_US) * NSEC_PER_USEC;
+	w->sleep_us = SOFTEE_SLEEP_MIN_US;
+	return 0;
+}
+
 static int softee_wait_step(struct softee_waiter *w,
 			    const struct softee_region_k *r)
 {
@@ -268,6 +285,13 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		return;
 	}
 	ret = softee_ring_space(k, r, &w, &waited);
+	/*
+	 * After a wait for room the completion gets a fresh spin and back-off
+	 * within what is left of the deadline; with nothing left the read
+	 * fails unsent, rather than sent to the device and given up at once.
+	 */
+	if (!ret && waited)
+		ret = softee_wait_again(&w);
 	if (unlikely(ret)) {
 		if (ret == -ETIMEDOUT)
 			softee_count(k, r, timeouts, 1);
