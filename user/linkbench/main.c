@@ -308,7 +308,7 @@ int main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;		/* our own errors: one line, naming the argument */
 
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.dev = optarg; break;
 		case 'n': o.count = num("--count", optarg, UINT64_MAX); break;

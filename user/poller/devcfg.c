@@ -561,8 +561,13 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 	d->msi_kind = 0;
 	d->nr_msi = 0;
 	d->msi_addr = softee_msi_address(p->cfg.msi_dest);
-	/* The box says where its capabilities are: each must fit in the header. */
-	if (cap && cap + 16 > SOFTEE_PCI_CFG_SIZE) {
+	/*
+	 * The box says where its capabilities are: what we touch of each must
+	 * fit in the header (MSI data at cap + 8, or cap + 12 with 64-bit
+	 * addresses; the flags at cap + 2 always do, cap <= 0xfc).
+	 */
+	if (cap && cap + ((softee_cfg_read(d->cfg, cap + 2, 2) & SOFTEE_MSI_FLAGS_64BIT) ? 14 : 10) >
+		   SOFTEE_PCI_CFG_SIZE) {
 		plog(p, "devcfg: %02x:%02x.%x: MSI capability at 0x%x runs past the header: no interrupts",
 		     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), cap);
 		return;

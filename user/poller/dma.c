@@ -161,7 +161,7 @@ static void dma_reject(struct softee_poller *p, struct pbox *b, struct pdev *d,
 		return;
 	rd = dma_slot(p, 0);
 	if (!rd)
-		return;			/* (cannot be: see dma_slot) the device's timeout ends it */
+		return;			/* more refused at once than the reserve: the device's timeout ends it */
 	memset(rd, 0, sizeof(*rd));
 	rd->req = *t;
 	rd->req.data = NULL;
