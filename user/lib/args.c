@@ -21,16 +21,27 @@ void softee_usage_error(const char *prog, const char *fmt, ...)
 	exit(2);
 }
 
+bool softee_parse_u64(const char *s, char **end, uint64_t max, uint64_t *v)
+{
+	unsigned long long x;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	x = strtoull(s, end, 0);
+	if (errno || x > max)
+		return false;
+	*v = x;
+	return true;
+}
+
 uint64_t softee_arg_num(const char *prog, const char *opt, const char *s, uint64_t min,
 			uint64_t max)
 {
-	unsigned long long v;
+	uint64_t v;
 	char *end;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	/* strtoull takes "-1" as 2^64 - 1, and leading blanks and a '+' too */
-	if (errno || end == s || *end || !(*s >= '0' && *s <= '9') || v < min || v > max)
+	if (!softee_parse_u64(s, &end, max, &v) || *end || v < min)
 		softee_usage_error(prog, "%s wants a number in %llu..%llu, not '%s'", opt,
 				   (unsigned long long)min, (unsigned long long)max, s);
 	return v;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <softee/args.h>
 #include <softee/fault.h>
 #include <softee/prng.h>
 
@@ -344,16 +345,6 @@ void softee_fault_flush(struct softee_netdev *nd)
 	out_flush(f);
 }
 
-/* A plain unsigned number (no sign, no blanks) up to max, ended by *end. */
-static bool fault_num(const char *s, char **end, unsigned long max, unsigned long *v)
-{
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*v = strtoul(s, end, 0);
-	return !errno && *v <= max;
-}
-
 int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *tok, *save = NULL;
@@ -363,7 +354,7 @@ int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err,
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '='), *end;
-		unsigned long a, b;
+		uint64_t a, b;
 		uint32_t *ppm;
 
 		if (!eq) {
@@ -372,8 +363,8 @@ int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err,
 		}
 		*eq++ = '\0';
 		if (!strcmp(tok, "delay_us")) {
-			if (fault_num(eq, &end, FAULT_DELAY_MAX_US, &a) && *end == '-' &&
-			    fault_num(end + 1, &end, FAULT_DELAY_MAX_US, &b) && !*end && b >= a) {
+			if (softee_parse_u64(eq, &end, FAULT_DELAY_MAX_US, &a) && *end == '-' &&
+			    softee_parse_u64(end + 1, &end, FAULT_DELAY_MAX_US, &b) && !*end && b >= a) {
 				fc->delay_min_ns = a * 1000;
 				fc->delay_max_ns = b * 1000;
 				continue;
@@ -397,7 +388,7 @@ int softee_fault_parse(const char *spec, struct softee_fault_cfg *fc, char *err,
 				 tok);
 			goto bad;
 		}
-		if (!fault_num(eq, &end, 1000000, &a) || *end) {
+		if (!softee_parse_u64(eq, &end, 1000000, &a) || *end) {
 			snprintf(err, errlen, "%s wants parts per million, 0..1000000, not '%s'", tok, eq);
 			goto bad;
 		}

@@ -15,7 +15,15 @@
 #define _SOFTEE_ARGS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+/*
+ * S as an unsigned number (decimal, 0x hex or 0 octal) up to MAX, digits
+ * first (strtoull alone takes a sign and blanks: "-1" as 2^64 - 1); *end
+ * is what follows it.  false when there is none, or it is too large.
+ */
+bool softee_parse_u64(const char *s, char **end, uint64_t max, uint64_t *v);
 
 /* "PROG: MESSAGE (PROG --help)" on stderr, exit(2). */
 void softee_usage_error(const char *prog, const char *fmt, ...)
