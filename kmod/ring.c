@@ -97,13 +97,19 @@ struct softee_waiter {
 	unsigned int sleep_us;
 };
 
+/* Spin from now on, then sleep from the shortest interval up. */
+static void softee_wait_spin(struct softee_waiter *w, u64 now)
+{
+	w->spin_end = now + (u64)min(READ_ONCE(spin_us), SOFTEE_SPIN_MAX_US) * NSEC_PER_USEC;
+	w->sleep_us = SOFTEE_SLEEP_MIN_US;
+}
+
 static void softee_wait_init(struct softee_waiter *w,
 			     const struct softee_session *s)
 {
 	w->start = ktime_get_ns();
 	w->deadline = w->start + (u64)READ_ONCE(s->timeout_us) * NSEC_PER_USEC;
-	w->spin_end = w->start + (u64)min(READ_ONCE(spin_us), SOFTEE_SPIN_MAX_US) * NSEC_PER_USEC;
-	w->sleep_us = SOFTEE_SLEEP_MIN_US;
+	softee_wait_spin(w, w->start);
 }
 
 /*
@@ -118,8 +124,7 @@ static int softee_wait_again(struct softee_waiter *w)
 
 	if (now >= w->deadline)
 		return -ETIMEDOUT;
-	w->spin_end = now + (u64)min(READ_ONCE(spin_us), SOFTEE_SPIN_MAX_US) * NSEC_PER_USEC;
-	w->sleep_us = SOFTEE_SLEEP_MIN_US;
+	softee_wait_spin(w, now);
 	return 0;
 }
 
