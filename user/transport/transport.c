@@ -301,9 +301,9 @@ static void send_ack(struct softee_transport *t, struct peer_priv *pp)
 	h.tsval = (uint32_t)t->now;
 	h.tsecr = ts_echo(t, pp);
 	softee_frame_begin(&b, buf, t->slot_size, &h);
-	t->ctl_nak[t->nctl] = g->nak;
 	ctl_done(t, &b, pp);
-	t->ctl_acker[t->nctl - 1] = pp;
+	t->ctl_acker[t->nctl - 1] = pp;		/* to arm again if the link refuses it */
+	t->ctl_nak[t->nctl - 1] = g->nak;
 	softee_gbn_ack_sent(g);
 	CNT(t, pp, tx_acks, 1);
 }
