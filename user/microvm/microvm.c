@@ -982,7 +982,7 @@ int microvm_vcpu_run(struct microvm_vcpu *v, struct microvm_ucall *uc)
 				 * after this load would otherwise see its 1 wiped by
 				 * this late 0, and its kick land in user space.
 				 */
-				__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
 				__atomic_thread_fence(__ATOMIC_SEQ_CST);
 				return -EINTR;
 			}
