@@ -553,6 +553,25 @@ static int place_bars(struct softee_poller *p, struct pdev *d)
 	return 0;
 }
 
+/*
+ * The device's n vectors, handed out once and kept (a box that returns
+ * gets the same ones); false when they would pass 0xff.
+ */
+static bool take_vectors(struct softee_poller *p, struct pdev *d, uint32_t n)
+{
+	if (d->has_vec)
+		return true;
+	if (p->next_vector + n > 0x100) {
+		plog(p, "devcfg: %02x:%02x.%x: no %u MSI vector(s) left (the last is 0xff): no interrupts",
+		     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), n);
+		return false;
+	}
+	d->msi_vec_base = (uint8_t)p->next_vector;
+	p->next_vector += n;
+	d->has_vec = true;
+	return true;
+}
+
 static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 {
 	unsigned int cap = softee_cfg_find_cap(d->cfg, SOFTEE_PCI_CAP_MSI);
@@ -561,28 +580,21 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 	d->msi_kind = 0;
 	d->nr_msi = 0;
 	d->msi_addr = softee_msi_address(p->cfg.msi_dest);
-	/*
-	 * The box says where its capabilities are: what we touch of each must
-	 * fit in the header (MSI data at cap + 8, or cap + 12 with 64-bit
-	 * addresses; the flags at cap + 2 always do, cap <= 0xfc).
-	 */
-	if (cap && cap + ((softee_cfg_read(d->cfg, cap + 2, 2) & SOFTEE_MSI_FLAGS_64BIT) ? 14 : 10) >
-		   SOFTEE_PCI_CFG_SIZE) {
-		plog(p, "devcfg: %02x:%02x.%x: MSI capability at 0x%x runs past the header: no interrupts",
-		     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), cap);
-		return;
-	}
 	if (cap) {
+		/*
+		 * The box says where its capabilities are: what we touch of
+		 * this one must fit in the header (the flags at cap + 2 always
+		 * do, cap <= 0xfc; the data at cap + 8, or cap + 12 with 64-bit
+		 * addresses).
+		 */
 		ctl = softee_cfg_read(d->cfg, cap + 2, 2);
-		if (!d->has_vec && p->next_vector > 0xff) {
-			plog(p, "devcfg: %02x:%02x.%x: no MSI vector left (the last is 0xff): no interrupts",
-			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf));
+		if (cap + ((ctl & SOFTEE_MSI_FLAGS_64BIT) ? 14 : 10) > SOFTEE_PCI_CFG_SIZE) {
+			plog(p, "devcfg: %02x:%02x.%x: MSI capability at 0x%x runs past the header: no interrupts",
+			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), cap);
 			return;
 		}
-		if (!d->has_vec) {
-			d->msi_vec_base = (uint8_t)p->next_vector++;
-			d->has_vec = true;
-		}
+		if (!take_vectors(p, d, 1))
+			return;
 		d->msi_data[0] = softee_msi_data(d->msi_vec_base);
 		cfg_wr(b, d, (uint16_t)(cap + 4), 4, (uint32_t)d->msi_addr);
 		if (ctl & SOFTEE_MSI_FLAGS_64BIT) {
@@ -613,6 +625,7 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 	{
 		uint32_t tbl = softee_cfg_read(d->cfg, cap + 4, 4);
 		const struct softee_bar *bar = (tbl & 7) < SOFTEE_PCI_NR_BARS ? &d->bar[tbl & 7] : NULL;
+		uint64_t base;
 
 		if (!bar || !bar->size || bar->io ||
 		    (tbl & ~7u) + (uint64_t)n * SOFTEE_MSIX_ENTRY_SIZE > bar->size) {
@@ -620,18 +633,9 @@ static void program_msi(struct softee_poller *p, struct pbox *b, struct pdev *d)
 			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf));
 			return;
 		}
-		if (!d->has_vec && p->next_vector + n > 0x100) {
-			plog(p, "devcfg: %02x:%02x.%x: no %u MSI vectors left (the last is 0xff): no interrupts",
-			     SOFTEE_BDF_BUS(d->bdf), SOFTEE_BDF_DEV(d->bdf), SOFTEE_BDF_FN(d->bdf), n);
+		if (!take_vectors(p, d, n))
 			return;
-		}
-		if (!d->has_vec) {
-			d->msi_vec_base = (uint8_t)p->next_vector;
-			p->next_vector += n;
-			d->has_vec = true;
-		}
-		uint64_t base = bar->addr + (tbl & ~7u);
-
+		base = bar->addr + (tbl & ~7u);
 		/* The table lives in the BAR: memory writes, once memory space is on. */
 		cfg_wr(b, d, (uint16_t)(cap + 2), 2, ctl | SOFTEE_MSIX_FLAGS_MASKALL);
 		cfg_wr(b, d, SOFTEE_PCI_COMMAND, 2, SOFTEE_PCI_COMMAND_MEMORY);

@@ -129,7 +129,6 @@ static struct pdev *dma_dev(struct softee_poller *p, struct pbox *b, uint16_t re
 	return idx < 0 ? NULL : &p->dev[idx];
 }
 
-/* Queue a read's answer; false when the FIFO is full. */
 /*
  * A free entry of the queue, leaving reserve entries free: reads keep
  * POLLER_DMA_UR_RESERVE for the UR completions of the reads refused when
