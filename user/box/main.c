@@ -9,8 +9,8 @@
  * EAL is not started and only socket: links open.  The loop: the socket
  * backend blocks in its receive while the box is idle (1 ms at most, so
  * the control socket is served); DPDK polls, and sleeps a little after a
- * spell of idle polls (--idle-spin-us, --idle-us) so that a poller and a VMM on the same two
- * cores keep running.
+ * spell of idle polls (--idle-spin-us, --idle-us) so that a poller and a
+ * VMM on the same two cores keep running.
  *
  * Exits 0 on SIGINT/SIGTERM (after telling its peers it leaves), 1 on a
  * setup or link error, 2 on a usage error.

@@ -206,6 +206,7 @@ static void help(void)
 }
 
 #define PROG	"softee-linkbench"
+#define MODES	"raw-send, raw-recv, raw-echo, raw-ping, host, box or stall"
 
 static uint64_t num(const char *opt, const char *s, uint64_t max)
 {
@@ -298,11 +299,10 @@ int main(int argc, char **argv)
 		argv += ret;
 	}
 	if (argc < 2)
-		softee_usage_error(PROG, "no MODE: raw-send, raw-recv, raw-echo, raw-ping, host, box or stall");
+		softee_usage_error(PROG, "no MODE: " MODES);
 	mode = argv[1];
 	if (!known_mode(mode))
-		softee_usage_error(PROG, "unknown MODE '%s': raw-send, raw-recv, raw-echo, raw-ping, host, box or stall",
-				   mode);
+		softee_usage_error(PROG, "unknown MODE '%s': " MODES, mode);
 	argc--;
 	argv++;
 	optind = 1;
@@ -377,11 +377,9 @@ int main(int argc, char **argv)
 		ret = lb_raw(mode, &o);
 	else if (!strcmp(mode, "stall"))
 		ret = lb_stall(&o);
-	else if (!strcmp(mode, "host") || !strcmp(mode, "box")) {
+	else {			/* host or box: known_mode() let nothing else through */
 		o.role = mode;
 		ret = lb_xport(&o);
-	} else {
-		ret = 0;	/* known_mode() said it is one of the above */
 	}
 	softee_dpdk_eal_cleanup();
 	return ret ? 1 : 0;
