@@ -53,8 +53,10 @@ static bool in_region(const struct pregion *r, uint8_t bus, uint64_t addr, uint6
 }
 
 /* Complete and retire the read at the head of a ring with all ones. */
-static void ring_fail_read(struct softee_ring_entry *e, uint32_t status)
+static void ring_fail_read(struct softee_poller *p, struct softee_ring_entry *e,
+			   uint32_t status)
 {
+	pmsi_flush(p);		/* the device's MSIs before it: as any completion */
 	softee_ring_complete(e, ~0ULL, status ? status : EIO);
 }
 
@@ -166,7 +168,7 @@ static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
 	    softee_tlp_set_range(&t, addr, e->len)) {
 		ptag_free(b, (uint8_t)tag);
 		PCNT(d->c.bad_access, 1);
-		ring_fail_read(e, EINVAL);
+		ring_fail_read(p, e, EINVAL);
 		return true;
 	}
 	ret = poller_send(p, b, &t);
@@ -177,7 +179,7 @@ static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
 	if (ret) {
 		ptag_free(b, (uint8_t)tag);
 		PCNT(d->c.fail_fast, 1);
-		ring_fail_read(e, ENOTCONN);
+		ring_fail_read(p, e, ENOTCONN);
 		return true;
 	}
 	PCNT(d->c.mmio_reads, 1);
@@ -189,6 +191,19 @@ static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
 	return true;
 }
 
+/* No device to ask (down, or its box gone): an empty slot's answer.  One entry used. */
+static uint32_t cfg_unanswered(struct softee_poller *p, struct pdev *d,
+			       struct softee_ring_entry *e, uint8_t op)
+{
+	if (op == SOFTEE_OP_READ) {
+		PCNT(d->c.fail_fast, 1);
+		ring_fail_read(p, e, ENOTCONN);
+	} else {
+		PCNT(d->c.write_drops, 1);
+	}
+	return 1;
+}
+
 /*
  * Slot mode: a guest's config access to its slot (SOFTEE_BUS_CFG) becomes
  * CfgRd0 / CfgWr0 to the device in the box.  A read holds the ring as an
@@ -198,18 +213,6 @@ static bool bridge_read(struct softee_poller *p, uint32_t ri, uint32_t i,
  * there (lost, or not ready), reads see all ones: an empty slot.  Returns
  * entries used, 0: retry later.
  */
-/* No device to ask (down, or its box gone): an empty slot's answer.  One entry used. */
-static uint32_t cfg_unanswered(struct pdev *d, struct softee_ring_entry *e, uint8_t op)
-{
-	if (op == SOFTEE_OP_READ) {
-		PCNT(d->c.fail_fast, 1);
-		ring_fail_read(e, ENOTCONN);
-	} else {
-		PCNT(d->c.write_drops, 1);
-	}
-	return 1;
-}
-
 static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
 {
 	struct softee_ring *r = &p->rings[ri];
@@ -229,12 +232,12 @@ static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
 	    e->offset != reg) {
 		PCNT(p->st.no_region, 1);
 		if (op == SOFTEE_OP_READ)
-			ring_fail_read(e, EINVAL);
+			ring_fail_read(p, e, EINVAL);
 		return 1;
 	}
 	b = &p->box[d->box];
 	if (d->state != SOFTEE_PDEV_READY || !b->up)
-		return cfg_unanswered(d, e, op);
+		return cfg_unanswered(p, d, e, op);
 	tag = ptag_alloc(b, p->now + p->cfg.cpl_timeout_ns);
 	if (tag < 0)
 		return 0;
@@ -267,7 +270,7 @@ static uint32_t bridge_cfg(struct softee_poller *p, uint32_t ri, uint32_t i)
 	}
 	if (ret) {
 		ptag_free(b, (uint8_t)tag);
-		return cfg_unanswered(d, e, op);
+		return cfg_unanswered(p, d, e, op);
 	}
 	if (op == SOFTEE_OP_READ) {
 		PCNT(d->c.cfg_reads, 1);
@@ -322,7 +325,7 @@ static int bridge_ring(struct softee_poller *p, uint32_t ri, const struct pregio
 		if (!reg || !len || len > 8 || !in_region(reg, e->bus, e->addr, e->offset, len)) {
 			PCNT(p->st.no_region, 1);
 			if (op == SOFTEE_OP_READ)
-				ring_fail_read(e, EINVAL);
+				ring_fail_read(p, e, EINVAL);
 			i++;
 			continue;
 		}
@@ -337,7 +340,7 @@ static int bridge_ring(struct softee_poller *p, uint32_t ri, const struct pregio
 		}
 		if (d->state != SOFTEE_PDEV_READY || !b->up) {
 			PCNT(d->c.fail_fast, 1);
-			ring_fail_read(e, ENOTCONN);
+			ring_fail_read(p, e, ENOTCONN);
 			i++;
 			continue;
 		}
@@ -374,7 +377,12 @@ void pbridge_finish(struct softee_poller *p, struct pbox *b, uint8_t tag, uint32
 	    r->cons_head == tg->seq) {
 		struct softee_ring_entry *e = softee_ring_entry_at(r, tg->seq);
 
-		/* Data and status, then done = seq (release): the vCPU may go. */
+		/*
+		 * The MSIs the device sent before this completion go in
+		 * first; then data and status, then done = seq (release):
+		 * the vCPU may go.
+		 */
+		pmsi_flush(p);
 		softee_ring_complete(e, status ? ~0ULL : le_value(tg->buf, tg->len), status);
 		softee_ring_consume(r, 1);
 		rs->waiting = false;

@@ -499,7 +499,7 @@ static int poller_iter(struct softee_poller *p)
 static void poller_loop(struct softee_poller *p)
 {
 	struct softee_waiter w;
-	bool idle = false, msi_sent;
+	bool idle = false;
 	uint32_t i;
 	int work;
 
@@ -525,17 +525,16 @@ static void poller_loop(struct softee_poller *p)
 			idle = false;
 		}
 		work = poller_iter(p);
-		/* (D): a vCPU's pass may set it too, once we unlock */
-		msi_sent = p->msi_sent;
-		p->msi_sent = false;
 		pthread_mutex_unlock(&p->iter_mu);
 		/*
-		 * An MSI woke a vCPU thread that may wait for this CPU: let it
-		 * have it now, not when the scheduler preempts our spinning (a
-		 * 4 KiB DMA and its MSI on dpdk_bypass: about 500 us a round
-		 * trip before, 365 us after).
+		 * The pass's MSIs go in now that the passes are free: a vCPU
+		 * they wake may preempt us, and its next read takes the passes
+		 * itself instead of waiting for us.  It may want this CPU: let
+		 * it have it now, not when the scheduler preempts our spinning
+		 * (a 4 KiB DMA and its MSI on dpdk_bypass: about 500 us a
+		 * round trip before, 365 us after).
 		 */
-		if (msi_sent)
+		if (pmsi_flush(p))
 			sched_yield();
 		if (work) {
 			idle = false;
@@ -556,8 +555,7 @@ static void poller_loop(struct softee_poller *p)
 			uint64_t dl = softee_transport_next_deadline(p->t, p->now);
 
 			/* (one already due was looked at by the pass just run) */
-			if (dl > p->now && dl < p->now + w.sleep_ns) {
-				nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
+			if (dl > p->now && dl < p->now + w.sleep_ns) {				nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
 				continue;
 			}
 		}
@@ -571,6 +569,7 @@ static void poller_loop(struct softee_poller *p)
 			ptag_fail_all(p, &p->box[i]);
 	softee_store_release(&p->running, false);
 	pthread_mutex_unlock(&p->iter_mu);
+	pmsi_flush(p);
 }
 
 /* A helping thread reads the tables under RCU too: registered once, until it exits. */
@@ -631,6 +630,7 @@ void ppoller_help_done(void *arg)
 int ppoller_help(void *arg)
 {
 	struct softee_poller *p = arg;
+	int r;
 
 	if (!help_ready)
 		help_thread_setup(p);
@@ -648,7 +648,6 @@ int ppoller_help(void *arg)
 			uint64_t until = softee_now_ns() + HELP_LOCK_WAIT_NS;
 			struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ULL),
 					       .tv_nsec = (long)(until % 1000000000ULL) };
-			int r;
 
 			__atomic_add_fetch(&p->help_want, 1, __ATOMIC_SEQ_CST);
 			r = pthread_mutex_clocklock(&p->iter_mu, CLOCK_MONOTONIC, &ts);
@@ -662,7 +661,9 @@ int ppoller_help(void *arg)
 		ppoller_help_done(p);
 		return 0;
 	}
-	return poller_iter(p);
+	r = poller_iter(p);
+	pmsi_flush_try(p);	/* most likely to this vCPU: no wake-up */
+	return r;
 }
 
 static void thread_setup(struct softee_poller *p)
@@ -810,6 +811,7 @@ int softee_poller_create(struct softee_poller **pp, const struct softee_poller_c
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->region_mu, NULL);
 	pthread_mutex_init(&p->iter_mu, NULL);
+	pthread_mutex_init(&p->msi_mu, NULL);
 	pthread_mutex_init(&p->sync_mu, NULL);
 	pthread_cond_init(&p->sync_cv, NULL);
 	for (unsigned int k = 0; k < SOFTEE_MAX_CFG; k++)
@@ -887,6 +889,7 @@ err_tables:
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->region_mu);
 	pthread_mutex_destroy(&p->iter_mu);
+	pthread_mutex_destroy(&p->msi_mu);
 err_free:
 	free(p);
 	return ret;
@@ -910,6 +913,7 @@ void softee_poller_destroy(struct softee_poller *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->region_mu);
 	pthread_mutex_destroy(&p->iter_mu);
+	pthread_mutex_destroy(&p->msi_mu);
 	pthread_mutex_destroy(&p->sync_mu);
 	pthread_cond_destroy(&p->sync_cv);
 	free(p);

@@ -35,6 +35,8 @@
 
 #define POLLER_NAME		"softee-poller"
 #define POLLER_MAX_BOXES	8
+/* MSIs a pass may take before they are injected (pmsi_flush) */
+#define POLLER_MSIQ		32
 #define POLLER_NR_TAGS		256
 #define POLLER_DMA_QUEUE	512		/* device reads being answered */
 #define POLLER_DMA_UR_RESERVE	64		/* ... of which only refused ones use the last */
@@ -254,7 +256,22 @@ struct softee_poller {
 	int stop;				/* atomic */
 	bool running;				/* atomic-ish: in the loop */
 	uint64_t now;				/* (D) this loop's time */
-	bool msi_sent;				/* (D) a pass injected an MSI: yield */
+	/*
+	 * MSIs that passes took, injected once the pass is over (pmsi_flush),
+	 * or before any read it completes: an injection wakes the vCPU, which
+	 * on a shared core preempts the injector, and its next access must
+	 * not find the passes held by a preempted thread.  (M): under msi_mu;
+	 * msiq_n is also read without it (pmsi_flush).
+	 */
+	pthread_mutex_t msi_mu;
+	struct pmsi {
+		struct pdev *d;			/* p->dev[]: lives as long as p */
+		uint64_t addr;
+		uint32_t data;
+	} msiq[POLLER_MSIQ];			/* (M) */
+	uint32_t msiq_n;			/* (M) */
+	uint64_t msi_log_ts;			/* (M) rate limit of injection errors */
+	uint32_t msi_log_n;			/* (M) */
 	uint64_t next_timer_ns, next_snap_ns;
 	struct softee_poller_stats st;		/* (D) written, others read relaxed */
 	uint64_t log_ts;
@@ -324,6 +341,8 @@ void pdma_drop_box(struct softee_poller *p, uint32_t box);
 
 /* msi.c */
 void pmsi_deliver(struct softee_poller *p, struct pdev *d, const struct softee_tlp *t);
+int pmsi_flush(struct softee_poller *p);
+void pmsi_flush_try(struct softee_poller *p);
 
 /* trap.c */
 int ptrap_region_sync(struct softee_poller *p, struct pdev *d);
