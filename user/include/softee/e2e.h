@@ -15,7 +15,7 @@
 #define PE_PROG_LOST	2	/* a DMA, the box lost in the middle, back again */
 #define PE_PROG_DMA	3	/* DMA both ways only (lossy link variants) */
 #define PE_PROG_BENCH_READ 4	/* reads of a register, each timed (lat[], TSC ticks) */
-#define PE_PROG_BENCH_DMA 5	/* DMA of len bytes to the device and back, until budget */
+#define PE_PROG_BENCH_DMA 5	/* DMA of len bytes to the device and back, until stop */
 
 /* GUEST_SYNC stages (args[0]); the host acts, then resumes the vCPU */
 #define PE_S_BAD_BEFORE	10	/* hash guest RAM now */
@@ -46,13 +46,10 @@ struct pe_params {
 	/* benchmarks: in */
 	uint64_t lat;			/* BENCH_READ: GPA of count uint64_t */
 	uint64_t count;			/* BENCH_READ: reads */
-	uint64_t budget_ticks;		/* BENCH_DMA: stop after this many TSC ticks */
+	uint64_t stop;			/* BENCH_DMA: the host sets it when the time is up */
 	/* benchmarks: out */
 	uint64_t iters, ticks;		/* BENCH_DMA: round trips done, TSC ticks they took */
 	uint64_t errors;		/* BENCH_*: all-ones reads, DMA error status */
-	uint64_t t_setup, t_wait, t_status; /* BENCH_DMA: ticks in the register writes,
-					 * from START to the MSI, in the STATUS read */
-	uint64_t t_wait_to_dev;		/* BENCH_DMA: the part of t_wait host to device */
 };
 
 void pe_guest_main(uint64_t params_gpa);
