@@ -227,19 +227,19 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 		return;
 	softee_poller_get_stats(p, &st);
 	if (json)
-		sb_printf(s, "{\"poller\":{\"loops\":%llu,\"idle_loops\":%llu,\"help_yields\":%llu,\"ring_entries\":%llu,"
+		sb_printf(s, "{\"poller\":{\"loops\":%llu,\"idle_loops\":%llu,\"help_yields\":%llu,\"vcpu_kicks\":%llu,\"ring_entries\":%llu,"
 			  "\"ring_errors\":%llu,\"no_region\":%llu,\"rx_tlps\":%llu,\"rx_bad_tlps\":%llu,"
 			  "\"rx_unexpected\":%llu,\"dma_rejected\":%llu,\"flush_errors\":%llu},\"devices\":[",
 			  (unsigned long long)st.loops, (unsigned long long)st.idle_sleeps,
-			  (unsigned long long)st.help_yields,
+			  (unsigned long long)st.help_yields, (unsigned long long)st.vcpu_kicks,
 			  (unsigned long long)st.ring_entries, (unsigned long long)st.ring_errors,
 			  (unsigned long long)st.no_region, (unsigned long long)st.rx_tlps,
 			  (unsigned long long)st.rx_bad_tlps, (unsigned long long)st.rx_unexpected,
 			  (unsigned long long)st.dma_rejected, (unsigned long long)st.flush_errors);
 	else
-		sb_printf(s, "poller: loops %llu idle %llu help_yields %llu ring_entries %llu ring_errors %llu no_region %llu rx_tlps %llu rx_bad %llu rx_unexpected %llu dma_rejected %llu flush_errors %llu\n",
+		sb_printf(s, "poller: loops %llu idle %llu help_yields %llu vcpu_kicks %llu ring_entries %llu ring_errors %llu no_region %llu rx_tlps %llu rx_bad %llu rx_unexpected %llu dma_rejected %llu flush_errors %llu\n",
 			  (unsigned long long)st.loops, (unsigned long long)st.idle_sleeps,
-			  (unsigned long long)st.help_yields,
+			  (unsigned long long)st.help_yields, (unsigned long long)st.vcpu_kicks,
 			  (unsigned long long)st.ring_entries, (unsigned long long)st.ring_errors,
 			  (unsigned long long)st.no_region, (unsigned long long)st.rx_tlps,
 			  (unsigned long long)st.rx_bad_tlps, (unsigned long long)st.rx_unexpected,

@@ -525,6 +525,7 @@ static void poller_loop(struct softee_poller *p)
 			idle = false;
 		}
 		work = poller_iter(p);
+		softee_write_once(&p->data_cpu, sched_getcpu());
 		pthread_mutex_unlock(&p->iter_mu);
 		/*
 		 * The pass's MSIs go in now that the passes are free: a vCPU
@@ -664,6 +665,29 @@ int ppoller_help(void *arg)
 	r = poller_iter(p);
 	pmsi_flush_try(p);	/* most likely to this vCPU: no wake-up */
 	return r;
+}
+
+/*
+ * The exit path's vCPU after a posted write: when the data thread last ran
+ * on this CPU, it is not running now (this vCPU thread is), and the write
+ * would wait in the ring until the vCPU halts or is preempted: run one pass
+ * here, if nobody holds the passes.  A DMA's START then leaves at once.
+ */
+void ppoller_kick(struct softee_poller *p)
+{
+	if (sched_getcpu() != softee_read_once(&p->data_cpu) ||
+	    !softee_load_acquire(&p->running) || help_held == p)
+		return;
+	if (!help_ready)
+		help_thread_setup(p);
+	if (pthread_mutex_trylock(&p->iter_mu))
+		return;
+	if (!softee_load_acquire(&p->stop)) {
+		PCNT(p->st.vcpu_kicks, 1);
+		poller_iter(p);
+	}
+	pthread_mutex_unlock(&p->iter_mu);
+	pmsi_flush_try(p);
 }
 
 static void thread_setup(struct softee_poller *p)

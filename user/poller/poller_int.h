@@ -249,6 +249,12 @@ struct softee_poller {
 	 * gets it at once instead of sleeping and trying again.
 	 */
 	int help_want;
+	/*
+	 * The CPU the data thread's last pass ran on (atomic, relaxed): a
+	 * vCPU thread on that CPU knows the data thread is not running now
+	 * (ppoller_kick).
+	 */
+	int data_cpu;
 
 	/* the data thread */
 	pthread_t thread;
@@ -301,6 +307,7 @@ struct softee_poller {
 
 /* poller.c */
 int ppoller_help(void *p);
+void ppoller_kick(struct softee_poller *p);
 void ppoller_help_done(void *p);
 __attribute__((format(printf, 2, 3)))
 void plog(struct softee_poller *p, const char *fmt, ...);

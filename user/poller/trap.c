@@ -114,6 +114,8 @@ int softee_poller_exit_access(struct softee_poller_exit *x, uint32_t vcpu, uint8
 		for (i = 0; i < len; i++)
 			a.data |= (uint64_t)data[i] << (8 * i);
 	softee_ring_trap(&x->rings[vcpu], &a, &x->wait, x->timeout_ns, &x->vc[vcpu].c, &v);
+	if (is_write && x->wait.help)
+		ppoller_kick(x->p);
 	if (!is_write)
 		for (i = 0; i < len; i++)
 			data[i] = (uint8_t)(v >> (8 * i));

@@ -253,6 +253,7 @@ int softee_poller_wait_ready(struct softee_poller *p, unsigned int n, uint64_t t
 struct softee_poller_stats {
 	uint64_t loops, idle_sleeps;
 	uint64_t help_yields;			/* passes left to a vCPU waiting for them */
+	uint64_t vcpu_kicks;			/* passes a vCPU ran after a posted write */
 	uint64_t ring_entries;			/* entries taken from the rings */
 	uint64_t ring_errors;			/* rings found broken or dead */
 	uint64_t no_region;			/* entries of no known region */
