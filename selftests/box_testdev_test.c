@@ -1076,6 +1076,51 @@ TEST_F(box, freed_tags_read_again_in_the_same_poll)
 	EXPECT_EQ(softee_testdev_crc32(0, h->mem, len), rd32(w, h, REG(SOFTEE_TESTDEV_CRC)));
 }
 
+/*
+ * The CRC is taken once the DMA's writes and MSI have left (not ahead of
+ * them), but always of the bytes the DMA moved: a write to device memory
+ * while a DMA to the host is still being sent changes neither what leaves
+ * nor the CRC.
+ */
+TEST_F(box, crc_of_what_moved_when_memory_changes_behind_it)
+{
+	struct world *w = self->w;
+	struct host *h = &w->host[0];
+	uint64_t g = h->mem_base;
+	uint32_t len = 1u << 20, junk = 0xdeadbeef, st;
+	uint8_t *orig = malloc(len);
+
+	ASSERT_NE(NULL, orig);
+	fill(h->mem, len, 9);
+	memset(h->mem + len, 0, len);
+	enumerate(_metadata, w, h, false);
+	st = dma(w, h, g, 0, len, SOFTEE_TESTDEV_DIR_TO_DEV, true);
+	ASSERT_EQ(SOFTEE_TESTDEV_STATUS_DONE, st);
+	memcpy(orig, h->mem, len);
+
+	/* device memory -> host, and while it is on its way, device memory changes */
+	h->msis = 0;
+	h->mwr_bytes = 0;
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_HOST_LO), (uint32_t)(g + len));
+	wr32(w, h, REG(SOFTEE_TESTDEV_DMA_DIR), SOFTEE_TESTDEV_DIR_TO_HOST);
+	wr32(w, h, REG(SOFTEE_TESTDEV_CTRL), SOFTEE_TESTDEV_CTRL_START | SOFTEE_TESTDEV_CTRL_IRQ_EN);
+	ASSERT_TRUE(RUN_UNTIL(w, h->mwr_bytes > 0, 100 * MS));
+	ASSERT_EQ(0, h->msis);		/* 1 MiB does not leave in one poll */
+	ASSERT_EQ(0, mmio_wr(w, h, BAR2_ADDR, &junk, sizeof(junk)));
+	ASSERT_TRUE(RUN_UNTIL(w, h->msis == 1, 2000 * MS));
+	EXPECT_EQ(len, h->mwr_bytes_at_msi);
+	EXPECT_EQ(0, memcmp(h->mem + len, orig, len));
+	EXPECT_EQ(softee_testdev_crc32(0, orig, len), rd32(w, h, REG(SOFTEE_TESTDEV_CRC)));
+	/* the write landed, after the DMA's bytes were taken */
+	EXPECT_EQ(junk, rd32(w, h, BAR2_ADDR));
+	/* and the next DMA's CRC is its own */
+	st = dma(w, h, g + len, 0, 4096, SOFTEE_TESTDEV_DIR_TO_HOST, true);
+	EXPECT_EQ(SOFTEE_TESTDEV_STATUS_DONE, st);
+	EXPECT_EQ(junk, le32(h->mem + len));
+	EXPECT_EQ(softee_testdev_crc32(0, h->mem + len, 4096), rd32(w, h, REG(SOFTEE_TESTDEV_CRC)));
+	free(orig);
+}
+
 TEST_F(box, dma_errors)
 {
 	struct world *w = self->w;

@@ -728,6 +728,14 @@ struct softee_peer *softee_box_ep_host(const struct softee_box *box,
 	return h ? h->peer : NULL;
 }
 
+bool softee_box_ep_queued(const struct softee_box *box, const struct softee_endpoint *ep)
+{
+	const struct box_host *h = ep->fn < box->nep ? box->owner[ep->fn] : NULL;
+
+	/* the host's queue: other endpoints' jobs count too (rare; only later) */
+	return h && h->jobs;
+}
+
 static void poll_endpoints(struct softee_box *box)
 {
 	unsigned int i;

@@ -39,7 +39,14 @@ struct testdev {
 		uint64_t host;
 		uint32_t dev, len, dir;
 		bool write_retry;	/* TO_HOST: the box's backlog was full, try again */
-		uint32_t crc;
+		/*
+		 * The DMA ended well and CRC is not yet computed: crc_settle()
+		 * does it once the DMA's writes and MSI have left the box (a
+		 * DMA engine's CRC is taken as the data moves, and a CRC of
+		 * 256 KiB here took 18 us ahead of the MSI), or as soon as
+		 * anything could see CRC or change the bytes it covers.
+		 */
+		bool crc_pending;
 	} cur;
 };
 
@@ -143,6 +150,15 @@ static void flush_pending(struct testdev *td)
 
 /* ---- the DMA engine ------------------------------------------------------------------ */
 
+/* The CRC of the last DMA's bytes in device memory, if still to be taken. */
+static void crc_settle(struct testdev *td)
+{
+	if (!td->cur.crc_pending)
+		return;
+	td->cur.crc_pending = false;
+	td->crc = softee_crc32(0, td->mem + td->cur.dev, td->cur.len);
+}
+
 static void dma_end(struct testdev *td, uint32_t err)
 {
 	/* what this DMA earned, and nothing else (a START refused meanwhile: forgotten) */
@@ -154,7 +170,7 @@ static void dma_end(struct testdev *td, uint32_t err)
 		softee_box_log(td->ep.box, SOFTEE_LOG_DEBUG, "test: DMA error %s",
 			       softee_testdev_err_name(err));
 	} else {
-		td->crc = td->cur.crc;
+		td->cur.crc_pending = true;
 	}
 	td->cur.write_retry = false;
 	td->dma_count++;
@@ -196,12 +212,7 @@ static void dma_read_done(void *ctx, int err)
 {
 	struct testdev *td = ctx;
 
-	if (err) {
-		dma_end(td, host_err(td, err));
-		return;
-	}
-	td->cur.crc = softee_crc32(0, td->mem + td->cur.dev, td->cur.len);
-	dma_end(td, 0);
+	dma_end(td, err ? host_err(td, err) : 0);
 }
 
 static void dma_write_try(struct testdev *td)
@@ -223,6 +234,7 @@ static void dma_start(struct testdev *td)
 	uint32_t len = td->dma_len, dev = td->dma_dev, dir = td->dma_dir, err = 0;
 	int ret;
 
+	crc_settle(td);		/* before cur and device memory change */
 	if (td->status & SOFTEE_TESTDEV_STATUS_BUSY) {
 		td->status = (td->status & ~SOFTEE_TESTDEV_STATUS_ERR_MASK) | SOFTEE_TESTDEV_STATUS_ERROR |
 			     SOFTEE_TESTDEV_ERR_BUSY << SOFTEE_TESTDEV_STATUS_ERR_SHIFT;
@@ -257,8 +269,10 @@ static void dma_start(struct testdev *td)
 			dma_end(td, host_err(td, ret));
 		return;
 	}
-	/* TO_HOST: the CRC of what leaves, taken when it leaves (the box copies it). */
-	td->cur.crc = softee_crc32(0, td->mem + dev, len);
+	/*
+	 * TO_HOST: the box copies what leaves; the CRC of the same bytes is
+	 * taken later (crc_settle), before anything can change them.
+	 */
 	dma_write_try(td);
 }
 
@@ -282,7 +296,7 @@ static uint32_t reg_read(struct testdev *td, uint32_t reg)
 	case SOFTEE_TESTDEV_DMA_DIR: return td->dma_dir;
 	case SOFTEE_TESTDEV_CTRL: return td->ctrl;
 	case SOFTEE_TESTDEV_STATUS: return td->status;
-	case SOFTEE_TESTDEV_CRC: return td->crc;
+	case SOFTEE_TESTDEV_CRC: crc_settle(td); return td->crc;
 	case SOFTEE_TESTDEV_DOORBELL: return td->doorbell;
 	case SOFTEE_TESTDEV_COUNTER: return td->counter;
 	case SOFTEE_TESTDEV_IRQ_STATUS: return td->irq_status;
@@ -385,6 +399,7 @@ static int td_mem_write(struct softee_endpoint *ep, unsigned int bar, uint64_t o
 	const uint8_t *b = buf;
 
 	if (bar == SOFTEE_TESTDEV_MEM_BAR) {
+		crc_settle(td);		/* the bytes it covers may change */
 		if (off < td->devmem)
 			memcpy(td->mem + off, b, td->devmem - off < len ? td->devmem - off : len);
 		return 0;
@@ -466,7 +481,10 @@ static bool td_poll(struct softee_endpoint *ep, uint64_t now_ns)
 	(void)now_ns;
 	if (td->cur.write_retry)
 		dma_write_try(td);
-	return td->cur.write_retry;
+	/* The DMA's writes and MSI are on their way: its CRC now, off their path. */
+	if (td->cur.crc_pending && !softee_box_ep_queued(td->ep.box, &td->ep))
+		crc_settle(td);
+	return td->cur.write_retry || td->cur.crc_pending;
 }
 
 static void td_destroy(struct softee_endpoint *ep)
@@ -481,6 +499,7 @@ static int td_describe(struct softee_endpoint *ep, char *buf, size_t len)
 {
 	struct testdev *td = to_td(ep);
 
+	crc_settle(td);
 	return snprintf(buf, len, "devmem=%u status=0x%x dma_count=%u irq_count=%u irq_lost=%u "
 			"counter=%u crc=0x%08x", td->devmem, td->status, td->dma_count,
 			td->irq_count, td->irq_lost, td->counter, td->crc);

@@ -128,6 +128,13 @@ struct softee_transport *softee_box_transport(struct softee_box *box);
 const struct softee_box_stats *softee_box_stats(const struct softee_box *box);
 /* The host an endpoint answers to (NULL: none yet). */
 struct softee_peer *softee_box_ep_host(const struct softee_box *box, const struct softee_endpoint *ep);
+/*
+ * Whether what the endpoint asked the box to send (DMA writes, read
+ * requests, MSIs) may still wait in the box's queue for its host: false
+ * once all of it went to the transport.  For work an endpoint can put off
+ * until then (the test endpoint's CRC).
+ */
+bool softee_box_ep_queued(const struct softee_box *box, const struct softee_endpoint *ep);
 
 /*
  * One control command (Documentation/box.rst, "The control socket"): line
