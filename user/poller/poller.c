@@ -556,7 +556,8 @@ static void poller_loop(struct softee_poller *p)
 			uint64_t dl = softee_transport_next_deadline(p->t, p->now);
 
 			/* (one already due was looked at by the pass just run) */
-			if (dl > p->now && dl < p->now + w.sleep_ns) {				nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
+			if (dl > p->now && dl < p->now + w.sleep_ns) {
+				nanosleep(&(struct timespec){ .tv_nsec = (long)(dl - p->now) }, NULL);
 				continue;
 			}
 		}
