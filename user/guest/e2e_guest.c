@@ -241,8 +241,15 @@ static uint32_t pe_dma_irq(struct pe_params *p, uint64_t host, uint32_t len, uin
 	guest_irq_disable();
 	writeq(dir | (uint64_t)(SOFTEE_TESTDEV_CTRL_START | SOFTEE_TESTDEV_CTRL_IRQ_EN) << 32,
 	       p->bar0 + SOFTEE_TESTDEV_DMA_DIR);			/* DIR, then CTRL */
-	/* The host wakes us with an MSI of its own if the device's never comes. */
+	/*
+	 * If the device's MSI never comes, the host says abort and wakes us
+	 * with one of its own (again each second, until we are done).
+	 */
 	while (pe_irqs == before) {
+		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) == PE_STOP_ABORT) {
+			guest_irq_enable();
+			return 0xffffffffu;
+		}
 		guest_safe_halt();	/* returns after the handler ran */
 		guest_irq_disable();
 	}

@@ -17,6 +17,10 @@
 #define PE_PROG_BENCH_READ 4	/* reads of a register, each timed (lat[], TSC ticks) */
 #define PE_PROG_BENCH_DMA 5	/* DMA of len bytes to the device and back, until stop */
 
+/* pe_params.stop */
+#define PE_STOP_TIME	1	/* the time is up: stop after this round trip */
+#define PE_STOP_ABORT	2	/* no MSI came: stop waiting for one, now */
+
 /* GUEST_SYNC stages (args[0]); the host acts, then resumes the vCPU */
 #define PE_S_BAD_BEFORE	10	/* hash guest RAM now */
 #define PE_S_BAD_AFTER	11	/* ... and again: unchanged? */
@@ -46,7 +50,7 @@ struct pe_params {
 	/* benchmarks: in */
 	uint64_t lat;			/* BENCH_READ: GPA of count uint64_t */
 	uint64_t count;			/* BENCH_READ: reads */
-	uint64_t stop;			/* BENCH_DMA: the host sets it when the time is up */
+	uint64_t stop;			/* BENCH_DMA: PE_STOP_*, set by the host */
 	/* benchmarks: out */
 	uint64_t iters, ticks;		/* BENCH_DMA: round trips done, TSC ticks they took */
 	uint64_t errors;		/* BENCH_*: all-ones reads, DMA error status */
