@@ -481,10 +481,14 @@ static bool td_poll(struct softee_endpoint *ep, uint64_t now_ns)
 	(void)now_ns;
 	if (td->cur.write_retry)
 		dma_write_try(td);
-	/* The DMA's writes and MSI are on their way: its CRC now, off their path. */
+	/*
+	 * The DMA's writes and MSI are on their way: its CRC now, off their
+	 * path.  Not a reason to stay busy: while they wait for the host's
+	 * acks the box may sleep, and whatever needs the CRC settles it.
+	 */
 	if (td->cur.crc_pending && !softee_box_ep_queued(td->ep.box, &td->ep))
 		crc_settle(td);
-	return td->cur.write_retry || td->cur.crc_pending;
+	return td->cur.write_retry;
 }
 
 static void td_destroy(struct softee_endpoint *ep)

@@ -64,7 +64,8 @@ void plog_rl(struct softee_poller *p, uint64_t *ts, uint32_t *n, const char *fmt
 		*n = 0;
 	}
 	if (++*n > POLLER_LOG_BURST) {
-		PCNT(p->st.log_suppressed, 1);
+		/* atomic: MSI injection logs outside the passes (msi_mu) */
+		__atomic_add_fetch(&p->st.log_suppressed, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	va_start(ap, fmt);
