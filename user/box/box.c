@@ -723,14 +723,14 @@ struct softee_endpoint *softee_box_endpoint(struct softee_box *box, unsigned int
 struct softee_peer *softee_box_ep_host(const struct softee_box *box,
 				       const struct softee_endpoint *ep)
 {
-	const struct box_host *h = ep->fn < box->nep ? box->owner[ep->fn] : NULL;
+	const struct box_host *h = box_ep_owner(box, ep);
 
 	return h ? h->peer : NULL;
 }
 
 bool softee_box_ep_queued(const struct softee_box *box, const struct softee_endpoint *ep)
 {
-	const struct box_host *h = ep->fn < box->nep ? box->owner[ep->fn] : NULL;
+	const struct box_host *h = box_ep_owner(box, ep);
 
 	/* the host's queue: other endpoints' jobs count too (rare; only later) */
 	return h && h->jobs;

@@ -407,7 +407,7 @@ static struct box_host *dma_host(struct softee_box *box, struct softee_endpoint 
 	if (!(ep->command & SOFTEE_PCI_COMMAND_MASTER)) {
 		*err = -EPERM;
 	} else {
-		h = ep->fn < box->nep && box->ep[ep->fn] == ep ? box->owner[ep->fn] : NULL;
+		h = box_ep_owner(box, ep);
 		if (h && h->peer && h->peer->session)
 			return h;
 		*err = -ENOTCONN;

@@ -99,6 +99,12 @@ struct softee_box {
 /* box.c */
 void box_warn_rl(struct softee_box *box, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct box_host *box_host_of(struct softee_box *box, struct softee_peer *p);
+/* The host endpoint ep of this box answers to; NULL: none yet, or not ours. */
+static inline struct box_host *box_ep_owner(const struct softee_box *box,
+					    const struct softee_endpoint *ep)
+{
+	return ep->fn < box->nep && box->ep[ep->fn] == ep ? box->owner[ep->fn] : NULL;
+}
 
 /* box_dma.c */
 int box_send(struct softee_box *box, struct box_host *h, const struct softee_tlp *t,
