@@ -52,12 +52,23 @@ static bool in_region(const struct pregion *r, uint8_t bus, uint64_t addr, uint6
 	       off < r->len && len <= r->len - off;
 }
 
+/*
+ * Every read the poller completes goes through here: the MSIs the device
+ * sent before it go in first (completions never pass posted writes), then
+ * data and status, then done = seq (release): the vCPU may go.
+ */
+static void ring_complete(struct softee_poller *p, struct softee_ring_entry *e, uint64_t data,
+			  uint32_t status)
+{
+	pmsi_flush(p);
+	softee_ring_complete(e, data, status);
+}
+
 /* Complete and retire the read at the head of a ring with all ones. */
 static void ring_fail_read(struct softee_poller *p, struct softee_ring_entry *e,
 			   uint32_t status)
 {
-	pmsi_flush(p);		/* the device's MSIs before it: as any completion */
-	softee_ring_complete(e, ~0ULL, status ? status : EIO);
+	ring_complete(p, e, ~0ULL, status ? status : EIO);
 }
 
 /* Posted writes from entry i on: one MWr (or IOWr).  Returns entries used, 0: retry later. */
@@ -377,13 +388,7 @@ void pbridge_finish(struct softee_poller *p, struct pbox *b, uint8_t tag, uint32
 	    r->cons_head == tg->seq) {
 		struct softee_ring_entry *e = softee_ring_entry_at(r, tg->seq);
 
-		/*
-		 * The MSIs the device sent before this completion go in
-		 * first; then data and status, then done = seq (release):
-		 * the vCPU may go.
-		 */
-		pmsi_flush(p);
-		softee_ring_complete(e, status ? ~0ULL : le_value(tg->buf, tg->len), status);
+		ring_complete(p, e, status ? ~0ULL : le_value(tg->buf, tg->len), status);
 		softee_ring_consume(r, 1);
 		rs->waiting = false;
 	}
