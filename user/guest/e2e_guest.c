@@ -230,7 +230,7 @@ static void pe_bench_read(struct pe_params *p)
  * poller and the box).  The MSI goes out behind the DMA's last write, so
  * the data is in place when it comes.  No clock is read here: RDTSC is a
  * guest exit too on these machines (5-8 us), and the loop's own timing
- * once cost some 27 us a DMA on every link.
+ * once read it five times a DMA, on every link.
  */
 static uint32_t pe_dma_irq(struct pe_params *p, uint64_t host, uint32_t len, uint32_t dir)
 {
