@@ -101,6 +101,9 @@ bad softee-linkbench "--dst wants a MAC address" raw-send --dst 1:2:3
 bad softee-linkbench "--no-pack takes no value" host --no-pack=yes
 bad softee-linkbench "--fault: dup wants parts per million" host --fault dup=2000000
 bad softee-linkbench "unexpected argument 'extra'" host extra
+bad softee-linkbench "line wants both --cpu and --peer-cpu" line --cpu 0
+bad softee-linkbench "line wants two CPUs: --cpu and --peer-cpu are both 1" line --cpu 1 --peer-cpu 1
+bad softee-linkbench "--peer-cpu is for line only" stall --peer-cpu 1
 
 # The two with their own (older) wording, held to the same shape.
 bad softee-trap "no command: run, bench, attach or help"

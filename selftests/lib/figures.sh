@@ -19,9 +19,10 @@
 #
 # Why ratios of pairs: this machine has spells, a minute or two long, in
 # which every run moves half as much (both cores busy in user space, no
-# syscalls, no stalls: its neighbours').  A ratio of two medians taken over
-# rounds that met different spells measures the spells; two runs seconds
-# apart nearly always meet the same one.
+# syscalls, no stalls: its neighbours'; a cache line between the two CPUs
+# takes several times as long then, softee-linkbench line).  A ratio of two
+# medians taken over rounds that met different spells measures the spells;
+# two runs seconds apart nearly always meet the same one.
 median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) exit 1; print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.4f\n", a / b }'; }
 fig_note() { [ -n "$4" ] && echo "$3 $4" >> "$1/$2"; return 0; }

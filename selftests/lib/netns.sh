@@ -17,6 +17,10 @@
 #   lb_wait NAME SECS         waits for NAME to exit; its status in LB_RC[NAME]
 #   lb_result NAME KEY        a key=value of NAME's "linkbench: result" line
 #   lb_kill NAME              SIGKILL
+#   lb_line_rt                how long a cache line takes from CPU 0 to CPU 1
+#                             and back, in ns (nothing if it cannot tell):
+#                             where the hypervisor runs this machine's two
+#                             virtual CPUs (user/linkbench/README.md)
 #
 # Every name carries softee-$$ so that parallel runs never meet; netns_down
 # kills what lb_start started, deletes the namespaces (the veth pair goes
@@ -172,6 +176,11 @@ lb_wait() {
 lb_kill() {
 	kill -9 "${LB_PID[$1]}" 2>/dev/null
 	wait "${LB_PID[$1]}" 2>/dev/null
+}
+
+lb_line_rt() {
+	"$LB_BIN" line --cpu 0 --peer-cpu 1 --count 22000 2>/dev/null |
+		sed -n 's/.* rt_ns=\([^ ]*\).*/\1/p'
 }
 
 lb_result() {

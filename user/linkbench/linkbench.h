@@ -29,6 +29,7 @@ struct lb_opts {
 	int vlan;			/* raw: 802.1Q TCI to tag with (-1: none) */
 	uint8_t dst[SOFTEE_ETH_ALEN];	/* raw: where to send (broadcast by default) */
 	int cpu;			/* pin to this CPU (-1: don't) */
+	int peer_cpu;			/* line: the other end's CPU (-1: none given) */
 	/* The transport ends (xport.c). */
 	const char *role;		/* "host" or "box" */
 	const char *test;		/* what to run */
@@ -60,6 +61,9 @@ int lb_open(const struct lb_opts *o, struct softee_netdev **nd);
 void lb_ready(const struct softee_netdev *nd);
 int lb_pin(int cpu);
 double lb_percentile(double *v, uint64_t n, double pct);
+
+/* line.c: the cache line round trip between --cpu and --peer-cpu. */
+int lb_line(const struct lb_opts *o);
 
 /* meter.c: wire bytes of what the transport sends (see there). */
 struct lb_meter_stats {

@@ -17,6 +17,8 @@
  *   stall      spin --duration-ms on --cpu, reading the clock: how much of
  *              the core this process got and its longest stall off it (how
  *              loaded the machine is, for the benchmark's notes)
+ *   line       pass one cache line between --cpu and --peer-cpu: its round
+ *              trip (where the hypervisor runs the two CPUs, line.c)
  *
  * Prints "linkbench: ready mac=... mtu=..." once the link is open and
  * "linkbench: result key=value ..." when done; errors go to stderr.
@@ -183,7 +185,7 @@ static void on_fatal(int sig)
 static void help(void)
 {
 	printf("usage: softee-linkbench [EAL-ARGS --] MODE [OPTIONS]\n"
-	       "  modes: raw-send raw-recv raw-echo raw-ping host box stall\n"
+	       "  modes: raw-send raw-recv raw-echo raw-ping host box stall line\n"
 	       "  --dev SPEC          socket:IFNAME[,proto=0xNNNN] | dpdk:DEVARGS | dpdk:port=N\n"
 	       "  --count N           frames (raw) or TLPs (transport)\n"
 	       "  --size B            frame bytes (raw) or MWr payload bytes (transport)\n"
@@ -198,6 +200,7 @@ static void help(void)
 	       "  --mtu M             DPDK: the port's MTU\n"
 	       "  --link-wait-ms T    DPDK: wait this long for link up (a memif server: its client)\n"
 	       "  --cpu C             pin to CPU C\n"
+	       "  --peer-cpu C        line: the other thread's CPU\n"
 	       "  --test/--group/--new-group/--group-change-ms/--hb-ms/--hb-miss\n"
 	       "  --loss-ppm P --seed S --no-pack --fault SPEC   (transport ends)\n"
 	       "  --window N --ack-every N --rto-min-us U --rate-max-mbs M --target-delay-us U\n"
@@ -206,7 +209,7 @@ static void help(void)
 }
 
 #define PROG	"softee-linkbench"
-#define MODES	"raw-send, raw-recv, raw-echo, raw-ping, host, box or stall"
+#define MODES	"raw-send, raw-recv, raw-echo, raw-ping, host, box, stall or line"
 
 static uint64_t num(const char *opt, const char *s, uint64_t max)
 {
@@ -216,7 +219,7 @@ static uint64_t num(const char *opt, const char *s, uint64_t max)
 static bool known_mode(const char *m)
 {
 	static const char *const modes[] = { "raw-send", "raw-recv", "raw-echo", "raw-ping",
-					     "host", "box", "stall" };
+					     "host", "box", "stall", "line" };
 	size_t i;
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -240,6 +243,7 @@ int main(int argc, char **argv)
 		{ "duration-ms", required_argument, NULL, 'T' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "peer-cpu", required_argument, NULL, 'Q' },
 		{ "test", required_argument, NULL, 'x' },
 		{ "group", required_argument, NULL, 'G' },
 		{ "new-group", required_argument, NULL, 'N' },
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
 		.vlan = -1,
 		.dst = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 		.cpu = -1,
+		.peer_cpu = -1,
 		.group = 1,
 		.test = "tx",
 		.hb_ms = 100,
@@ -326,6 +331,7 @@ int main(int argc, char **argv)
 		case 'T': o.duration_ms = (uint32_t)num("--duration-ms", optarg, UINT32_MAX); break;
 		case 'm': o.conf.mtu = (uint32_t)num("--mtu", optarg, 9000); break;
 		case 'c': o.cpu = (int)num("--cpu", optarg, CPU_SETSIZE - 1); break;
+		case 'Q': o.peer_cpu = (int)num("--peer-cpu", optarg, CPU_SETSIZE - 1); break;
 		case 'x': o.test = optarg; break;
 		case 'G': o.group = (uint32_t)num("--group", optarg, UINT32_MAX); break;
 		case 'N': o.new_group = (uint32_t)num("--new-group", optarg, UINT32_MAX); break;
@@ -358,6 +364,12 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		softee_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	if (!strcmp(mode, "line") && (o.cpu < 0 || o.peer_cpu < 0))
+		softee_usage_error(PROG, "line wants both --cpu and --peer-cpu");
+	if (!strcmp(mode, "line") && o.cpu == o.peer_cpu)
+		softee_usage_error(PROG, "line wants two CPUs: --cpu and --peer-cpu are both %d", o.cpu);
+	if (strcmp(mode, "line") && o.peer_cpu >= 0)
+		softee_usage_error(PROG, "--peer-cpu is for line only");
 	if (!o.burst)
 		o.burst = 1;
 
@@ -377,6 +389,8 @@ int main(int argc, char **argv)
 		ret = lb_raw(mode, &o);
 	else if (!strcmp(mode, "stall"))
 		ret = lb_stall(&o);
+	else if (!strcmp(mode, "line"))
+		ret = lb_line(&o);
 	else {			/* host or box: known_mode() let nothing else through */
 		o.role = mode;
 		ret = lb_xport(&o);
