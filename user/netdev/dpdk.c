@@ -40,9 +40,11 @@
 #include <time.h>
 
 #include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -411,6 +413,32 @@ static int dpdk_find_port(const char *args, uint16_t *port, bool *probed, char *
 	return 0;
 }
 
+/*
+ * A memif port copies each frame into its ring within tx_burst unless it
+ * was made zero-copy.  Its devargs say so, however softee was given the
+ * port (a vdev spec, port=N, a name); when they cannot be read, assume
+ * it does not.
+ */
+static bool dpdk_memif_copies(const struct rte_device *dev)
+{
+	const struct rte_devargs *da = dev ? rte_dev_devargs(dev) : NULL;
+	struct rte_kvargs *kv;
+	const char *zc;
+	bool copies;
+
+	if (!da)
+		return false;
+	if (!da->args || !*da->args)
+		return true;
+	kv = rte_kvargs_parse(da->args, NULL);
+	if (!kv)
+		return false;
+	zc = rte_kvargs_get(kv, "zero-copy");
+	copies = !zc || !strstr(zc, "yes");	/* as the PMD reads it */
+	rte_kvargs_free(kv);
+	return copies;
+}
+
 static void dpdk_unprobe(uint16_t port)
 {
 	struct rte_eth_dev_info info;
@@ -471,8 +499,7 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	nd->tx_burst_syscall = info.driver_name && !strcmp(info.driver_name, "net_af_packet");
 	p->memif_server = p->check_link && !strstr(args, "role=client");
 	/* PMDs that copy a frame out within tx_burst may borrow ours. */
-	p->tx_lend = info.driver_name && (nd->tx_burst_syscall ||
-		     (p->check_link && !strstr(args, "zero-copy=yes")));
+	p->tx_lend = nd->tx_burst_syscall || (p->check_link && dpdk_memif_copies(p->dev));
 	if (c.mtu) {
 		if (c.mtu < info.min_mtu || c.mtu > info.max_mtu ||
 		    c.mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN > SOFTEE_NETDEV_MAX_FRAME) {
