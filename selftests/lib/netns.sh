@@ -179,7 +179,7 @@ lb_kill() {
 }
 
 lb_line_rt() {
-	"$LB_BIN" line --cpu 0 --peer-cpu 1 --count 22000 2>/dev/null |
+	timeout 10 "$LB_BIN" line --cpu 0 --peer-cpu 1 --count 22000 2>/dev/null |
 		sed -n 's/.* rt_ns=\([^ ]*\).*/\1/p'
 }
 

@@ -29,17 +29,28 @@
 #define LINE_TIMEOUT_NS		2000000000ull
 #define LINE_CLOCK_EVERY	4096	/* spins between two looks at the clock */
 
+/* Who gave up waiting (struct line's stop). */
+enum { LINE_GOING, LINE_MAIN_WAITED, LINE_PEER_WAITED, LINE_PEER_FAILED, LINE_SIGNALLED };
+
 struct line {
-	/* The line that travels: odd from the main thread, even from the peer. */
+	/*
+	 * The line that travels: the main thread makes it odd, the peer
+	 * even.  0 until the peer is on its CPU; the main thread starts the
+	 * clock then, so that no batch times the peer's start.
+	 */
 	_Alignas(64) uint64_t ball;
 	_Alignas(64) uint64_t trips;
 	int peer_cpu;
-	int err;			/* the peer's: it could not pin itself */
-	int stop;		/* either side gave up: the other stops waiting */
+	int err;			/* the peer's pin failed with this */
+	int stop;			/* LINE_*: the other side stops waiting */
 };
 
-/* Spin until the ball is want; false after the timeout, on a signal, or once told to stop. */
-static bool line_wait(struct line *l, uint64_t want)
+/*
+ * Spin until the ball is want (or, for the main thread's first look, the
+ * peer says it is ready); false once either side gave up, or after the
+ * timeout (then who: LINE_MAIN_WAITED or LINE_PEER_WAITED).
+ */
+static bool line_wait(struct line *l, uint64_t want, int who)
 {
 	uint64_t spins = 0, deadline = 0;
 
@@ -52,7 +63,7 @@ static bool line_wait(struct line *l, uint64_t want)
 		if (!deadline) {
 			deadline = lb_now_ns() + LINE_TIMEOUT_NS;
 		} else if (lb_now_ns() > deadline) {
-			softee_write_once(&l->stop, 1);
+			softee_write_once(&l->stop, who);
 			return false;
 		}
 	}
@@ -67,11 +78,12 @@ static void *line_peer(void *arg)
 
 	if (ret) {
 		l->err = ret;
-		softee_write_once(&l->stop, 1);
+		softee_write_once(&l->stop, LINE_PEER_FAILED);
 		return NULL;
 	}
+	softee_store_release(&l->ball, UINT64_MAX);	/* ready */
 	for (i = 1; i <= l->trips; i++) {
-		if (!line_wait(l, 2 * i - 1))
+		if (!line_wait(l, 2 * i - 1, LINE_PEER_WAITED))
 			return NULL;
 		softee_store_release(&l->ball, 2 * i);
 	}
@@ -85,12 +97,32 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Batches of per round trips, timed; how many batches were done. */
+static unsigned int line_batches(struct line *l, uint64_t per, uint64_t *batch_ns)
+{
+	uint64_t i = 0, end, t0;
+	unsigned int b;
+
+	if (!line_wait(l, UINT64_MAX, LINE_MAIN_WAITED))
+		return 0;
+	for (b = 0; b < LINE_BATCHES && !lb_quit; b++) {
+		t0 = lb_now_ns();
+		for (end = i + per; i < end; i++) {
+			softee_store_release(&l->ball, 2 * i + 1);
+			if (!line_wait(l, 2 * i + 2, LINE_MAIN_WAITED))
+				return b;
+		}
+		batch_ns[b] = lb_now_ns() - t0;
+	}
+	return b;
+}
+
 int lb_line(const struct lb_opts *o)
 {
 	static struct line l;
-	uint64_t per = o->count / LINE_BATCHES, batch_ns[LINE_BATCHES], t0, i;
+	uint64_t per = o->count / LINE_BATCHES, batch_ns[LINE_BATCHES];
+	unsigned int done;
 	pthread_t th;
-	unsigned int b;
 	int ret;
 
 	if (per < 1)
@@ -103,38 +135,34 @@ int lb_line(const struct lb_opts *o)
 		fprintf(stderr, "linkbench: line: cannot start the peer thread: %s\n", strerror(ret));
 		return -ret;
 	}
-	i = 0;
-	for (b = 0; b < LINE_BATCHES; b++) {
-		uint64_t end = i + per;
-
-		t0 = lb_now_ns();
-		for (; i < end; i++) {
-			softee_store_release(&l.ball, 2 * i + 1);
-			if (!line_wait(&l, 2 * i + 2))
-				break;
-		}
-		if (i < end)
-			break;
-		batch_ns[b] = lb_now_ns() - t0;
+	done = line_batches(&l, per, batch_ns);
+	if (done < LINE_BATCHES && !softee_read_once(&l.stop))
+		softee_write_once(&l.stop, LINE_SIGNALLED);	/* let the peer go */
+	switch (softee_read_once(&l.stop)) {
+	case LINE_MAIN_WAITED:
+	case LINE_PEER_WAITED:
+		/*
+		 * A thread whose CPU is held may not see the stop for as long as
+		 * it is held: never wait for it; the process ends it.
+		 */
+		pthread_detach(th);
+		fprintf(stderr, "linkbench: line: CPU %d did not answer within %llu ms "
+			"(something else holds it: the figure would be its scheduler's)\n",
+			softee_read_once(&l.stop) == LINE_MAIN_WAITED ? o->peer_cpu : o->cpu,
+			LINE_TIMEOUT_NS / 1000000);
+		return -ETIMEDOUT;
+	default:
+		break;
 	}
-	/* The peer may still wait for a ball that will not come. */
-	if (b < LINE_BATCHES)
-		softee_write_once(&l.stop, 1);
 	pthread_join(th, NULL);
 	if (l.err) {
 		fprintf(stderr, "linkbench: line: cannot pin the peer to CPU %d: %s\n", o->peer_cpu,
 			strerror(-l.err));
 		return l.err;
 	}
-	if (b < LINE_BATCHES && lb_quit) {
+	if (done < LINE_BATCHES) {
 		fprintf(stderr, "linkbench: line: interrupted\n");
 		return -EINTR;
-	}
-	if (b < LINE_BATCHES) {
-		fprintf(stderr, "linkbench: line: CPU %d did not answer within %llu ms "
-			"(something else holds that CPU: the figure would be its scheduler's)\n",
-			o->peer_cpu, LINE_TIMEOUT_NS / 1000000);
-		return -ETIMEDOUT;
 	}
 	qsort(batch_ns, LINE_BATCHES, sizeof(batch_ns[0]), cmp_u64);
 	printf("linkbench: result mode=line cpu=%d peer_cpu=%d round_trips=%llu rt_ns=%.1f "
