@@ -5,7 +5,7 @@
  *
  * The machines the benchmarks run on have two virtual CPUs, and where the
  * hypervisor runs them changes as they run: the round trip is usually
- * 60-70 ns, shorter in some spells and several times longer in others,
+ * 59-67 ns, shorter in some spells and several times longer in others,
  * and memif's throughput follows it (README.md, "Where the two CPUs
  * run").  The benchmarks print it beside their figures.
  *
