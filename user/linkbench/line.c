@@ -35,8 +35,9 @@ enum { LINE_GOING, LINE_MAIN_WAITED, LINE_PEER_WAITED, LINE_PEER_FAILED, LINE_SI
 struct line {
 	/*
 	 * The line that travels: the main thread makes it odd, the peer
-	 * even.  0 until the peer is on its CPU; the main thread starts the
-	 * clock then, so that no batch times the peer's start.
+	 * even.  The peer sets it to UINT64_MAX once it is on its CPU, and
+	 * the main thread's clock starts only then: no batch times the
+	 * peer's start.
 	 */
 	_Alignas(64) uint64_t ball;
 	_Alignas(64) uint64_t trips;
