@@ -136,11 +136,9 @@ static void dpdk_lent_back(void *addr, void *opaque)
 static void dpdk_lend(struct dpdk_priv *p, struct rte_mbuf *m, unsigned int i,
 		      const struct softee_txframe *f)
 {
-	struct rte_mbuf_ext_shared_info *sh = &p->tx_sh[i];
+	struct rte_mbuf_ext_shared_info *sh = &p->tx_sh[i];	/* its callback set at open */
 	void *data = (void *)(uintptr_t)f->data;	/* the PMD only reads it */
 
-	sh->free_cb = dpdk_lent_back;
-	sh->fcb_opaque = p;
 	rte_mbuf_ext_refcnt_set(sh, 1);
 	/* The IOVA is the address: the lending PMDs copy with the CPU. */
 	rte_pktmbuf_attach_extbuf(m, data, (rte_iova_t)(uintptr_t)data, (uint16_t)f->len, sh);
@@ -153,10 +151,8 @@ static void dpdk_lend(struct dpdk_priv *p, struct rte_mbuf *m, unsigned int i,
  * caller writes there next (its CRC then fails at the peer, or it is a
  * later version of the same frame); say so once and copy from then on.
  */
-static void dpdk_lend_check(struct softee_netdev *nd)
+static void dpdk_lend_check(struct dpdk_priv *p)
 {
-	struct dpdk_priv *p = nd->priv;
-
 	if (likely(!p->tx_lent))
 		return;
 	p->tx_lend = false;
@@ -208,15 +204,13 @@ static int dpdk_tx_burst(struct softee_netdev *nd, const struct softee_txframe *
 			nd->stats.tx_bytes += f[done + i].len;
 		}
 		done += sent;
-		if (sent < chunk) {
-			/* Full: what it refused may be retried. */
+		/* Full: what it refused may be retried. */
+		if (sent < chunk)
 			rte_pktmbuf_free_bulk(&m[sent], chunk - sent);
-			if (p->tx_lend)
-				dpdk_lend_check(nd);
-			break;
-		}
 		if (p->tx_lend)
-			dpdk_lend_check(nd);
+			dpdk_lend_check(p);
+		if (sent < chunk)
+			break;
 	}
 	return (int)done;
 }
@@ -500,6 +494,10 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	p->memif_server = p->check_link && !strstr(args, "role=client");
 	/* PMDs that copy a frame out within tx_burst may borrow ours. */
 	p->tx_lend = nd->tx_burst_syscall || (p->check_link && dpdk_memif_copies(p->dev));
+	for (unsigned int i = 0; i < DPDK_BURST; i++) {
+		p->tx_sh[i].free_cb = dpdk_lent_back;
+		p->tx_sh[i].fcb_opaque = p;
+	}
 	if (c.mtu) {
 		if (c.mtu < info.min_mtu || c.mtu > info.max_mtu ||
 		    c.mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN > SOFTEE_NETDEV_MAX_FRAME) {
