@@ -51,7 +51,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 
 # 1: a passing command. Also finds out whether vm-run can run here at all,
 # and the VM's kernel version.
@@ -117,7 +117,18 @@ fi
 vm -- sh -c 'echo c >/proc/sysrq-trigger; sleep 5'
 expect "a kernel panic fails the run with 125" 125
 
-# 9: bad arguments.
+# 9: --stall kills a VM whose command goes quiet, and only then: the
+# command prints for longer than the stall, a line at a time.
+t=$EPOCHREALTIME
+vm --stall 5 --timeout 300 -- sh -c 'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 1; done; sleep 300'
+if [[ $rc == 126 && $(wc -l <"$TMP/out") == 8 ]] && grep -q 'printed nothing for 5s' "$TMP/err" &&
+	awk -v a="$t" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 120) }'; then
+	result "--stall kills a quiet command's VM (status 126, $(secs "$t")s)" 1
+else
+	result "--stall kills a quiet command's VM" 0 "status $rc, want 126 after 8 lines, within 120s ($(secs "$t")s)"
+fi
+
+# 10: bad arguments.
 vm --timeout x -- true
 if [[ $rc == 2 && $(wc -l <"$TMP/err") == 1 ]]; then
 	result "bad arguments: one line, status 2" 1
