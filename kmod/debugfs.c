@@ -11,7 +11,7 @@
 static const char *const softee_counter_names[] = {
 	"writes", "reads", "write_bytes", "read_bytes", "completions",
 	"errors", "timeouts", "ring_full", "drops", "corrupt", "aborted",
-	"no_ring", "cfg_reads", "cfg_writes", "cfg_declined",
+	"no_ring", "cfg_reads", "cfg_writes", "cfg_declined", "stalled",
 };
 
 static_assert(ARRAY_SIZE(softee_counter_names) ==

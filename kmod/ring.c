@@ -22,6 +22,11 @@ module_param(spin_us, uint, 0644);
 MODULE_PARM_DESC(spin_us,
 	"microseconds a waiting vCPU busy-polls its ring before it starts to sleep (default 20, at most 1000)");
 
+static unsigned int stall_probe_ms = 1000;
+module_param(stall_probe_ms, uint, 0644);
+MODULE_PARM_DESC(stall_probe_ms,
+	"on a stalled ring (its consumer let an access time out) one read this often still waits for the consumer; the others fail at once (default 1000; 0: rings never stall)");
+
 /* A spin without a reschedule point: kept short whatever root writes. */
 #define SOFTEE_SPIN_MAX_US	1000
 
@@ -69,7 +74,8 @@ void softee_ring_mark(struct softee_session *s, u32 flag)
 u32 softee_ring_state(const struct softee_session *s, const struct softee_kring *k)
 {
 	return (READ_ONCE(k->broken) ? SOFTEE_RING_F_CORRUPT : 0) |
-	       (READ_ONCE(s->dead) ? SOFTEE_RING_F_DEAD : 0);
+	       (READ_ONCE(s->dead) ? SOFTEE_RING_F_DEAD : 0) |
+	       (READ_ONCE(k->stalled) ? SOFTEE_RING_F_STALLED : 0);
 }
 
 void softee_counters_add(struct softee_counters *to,
@@ -168,13 +174,53 @@ static void softee_ring_break(struct softee_kring *k,
 }
 
 /*
+ * Stalled rings (uapi/softee.h, "Ring layout"): the consumer let an access
+ * reach its timeout.  Until it retires an entry, accesses that would wait
+ * for it end at once, but for one read per stall_probe_ms.  cons is only
+ * compared, never used: a consumer that writes nonsense there ends the
+ * stall, and the next access finds the ring corrupt.
+ */
+static void softee_ring_stall(struct softee_kring *k)
+{
+	unsigned int ms = READ_ONCE(stall_probe_ms);
+
+	if (!ms)
+		return;
+	k->stall_cons = READ_ONCE(*k->cons);
+	k->stall_probe_at = ktime_get_ns() + (u64)ms * NSEC_PER_MSEC;
+	if (!k->stalled) {
+		WRITE_ONCE(k->stalled, true);
+		atomic_or(SOFTEE_RING_F_STALLED, (atomic_t *)k->flags);
+	}
+}
+
+static void softee_ring_unstall(struct softee_kring *k)
+{
+	WRITE_ONCE(k->stalled, false);
+	atomic_andnot(SOFTEE_RING_F_STALLED, (atomic_t *)k->flags);
+}
+
+/* Still stalled?  Not once the consumer has retired an entry since. */
+static bool softee_ring_stalled(struct softee_kring *k)
+{
+	if (likely(!k->stalled))
+		return false;
+	if (READ_ONCE(*k->cons) != k->stall_cons || !READ_ONCE(stall_probe_ms)) {
+		softee_ring_unstall(k);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Wait (bounded) until the ring has a free entry.  0 when it has; else
- * the reason the access cannot be queued.  A wait starts *w (*waited): a
- * read goes on with it, so that one access waits one timeout at most.
+ * the reason the access cannot be queued: -EAGAIN at once when the ring
+ * is full and stalled.  A wait starts *w (*waited): a read goes on with
+ * it, so that one access waits one timeout at most.
  */
 static int softee_ring_space(struct softee_kring *k,
 			     const struct softee_region_k *r,
-			     struct softee_waiter *w, bool *waited)
+			     struct softee_waiter *w, bool *waited, bool stalled)
 {
 	u32 cons, used;
 	int ret;
@@ -193,6 +239,8 @@ static int softee_ring_space(struct softee_kring *k,
 		}
 		if (likely(used < k->nr))
 			return 0;
+		if (stalled)
+			return -EAGAIN;
 		if (!*waited) {
 			softee_count(k, r, ring_full, 1);
 			softee_wait_init(w, r->s);
@@ -254,10 +302,15 @@ void softee_ring_write(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	struct softee_waiter w;
 	bool waited = false;
 	u64 data = 0;
+	int ret;
 
 	if (unlikely(!k))
 		return;
-	if (unlikely(k->broken) || unlikely(softee_ring_space(k, r, &w, &waited))) {
+	ret = unlikely(k->broken) ? -EIO :
+	      softee_ring_space(k, r, &w, &waited, softee_ring_stalled(k));
+	if (unlikely(ret)) {
+		if (ret == -ETIMEDOUT)
+			softee_ring_stall(k);
 		softee_count(k, r, drops, 1);
 		return;
 	}
@@ -289,7 +342,17 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		softee_count(k, r, aborted, 1);
 		return;
 	}
-	ret = softee_ring_space(k, r, &w, &waited);
+	if (unlikely(softee_ring_stalled(k))) {
+		u64 now = ktime_get_ns();
+
+		if (now < k->stall_probe_at) {
+			softee_count(k, r, stalled, 1);
+			return;
+		}
+		/* the probe: it waits as any read does */
+		k->stall_probe_at = now + (u64)READ_ONCE(stall_probe_ms) * NSEC_PER_MSEC;
+	}
+	ret = softee_ring_space(k, r, &w, &waited, false);
 	/*
 	 * After a wait for room the completion gets a fresh spin and back-off
 	 * within what is left of the deadline; with nothing left the read
@@ -298,10 +361,12 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	if (!ret && waited)
 		ret = softee_wait_again(&w);
 	if (unlikely(ret)) {
-		if (ret == -ETIMEDOUT)
+		if (ret == -ETIMEDOUT) {
 			softee_count(k, r, timeouts, 1);
-		else
+			softee_ring_stall(k);
+		} else {
 			softee_count(k, r, aborted, 1);
+		}
 		return;
 	}
 
@@ -331,6 +396,8 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 			data = READ_ONCE(e->data);
 			status = READ_ONCE(e->status);
 			softee_count(k, r, completions, 1);
+			if (unlikely(k->stalled))
+				softee_ring_unstall(k);
 			if (unlikely(status))
 				softee_count(k, r, errors, 1);
 			else
@@ -340,6 +407,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		ret = softee_wait_step(&w, r);
 		if (ret == -ETIMEDOUT) {
 			softee_count(k, r, timeouts, 1);
+			softee_ring_stall(k);
 			return;
 		}
 		if (ret) {

@@ -310,6 +310,7 @@ static void softee_attach_answer(struct softee_attach *a,
 {
 	a->features = SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO | SOFTEE_FEAT_NULL |
 		      SOFTEE_FEAT_STATS | SOFTEE_FEAT_TIMESTAMPS | SOFTEE_FEAT_CFG |
+		      SOFTEE_FEAT_STALL |
 		      (softee_have_send_msi() ? SOFTEE_FEAT_MSI : 0) |
 		      (IS_ERR_OR_NULL(s->dbg) ? 0 : SOFTEE_FEAT_DEBUGFS);
 	a->ring_entries = s->ring_entries;

@@ -45,6 +45,9 @@ struct softee_kring {
 	u32 nr;				/* entries, a power of two */
 	u32 mask;
 	bool broken;			/* corrupt: no longer used */
+	bool stalled;			/* the consumer missed a deadline */
+	u32 stall_cons;			/* cons when it did */
+	u64 stall_probe_at;		/* the next read that waits (ns) */
 	struct softee_counters c;	/* written by the owning vCPU only */
 } ____cacheline_aligned_in_smp;
 

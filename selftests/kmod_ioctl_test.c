@@ -113,6 +113,7 @@ TEST_F(kmod, attach_exact)
 		  a.features & (SOFTEE_FEAT_MMIO | SOFTEE_FEAT_PIO));
 	EXPECT_NE(0, a.features & SOFTEE_FEAT_TIMESTAMPS);
 	EXPECT_NE(0, a.features & SOFTEE_FEAT_MSI);	/* kvm_send_userspace_msi found */
+	EXPECT_NE(0, a.features & SOFTEE_FEAT_STALL);
 	EXPECT_EQ(SOFTEE_RING_DEFAULT_ENTRIES, a.ring_entries);
 	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, a.timeout_us);
 	EXPECT_EQ(a.ring_entries, a.ring_off.ring_entries);

@@ -195,6 +195,18 @@ static int kt_stats(struct kt_env *e, uint32_t scope, uint32_t index, struct sof
 	return ret;
 }
 
+/* A ring's counters and its SOFTEE_RING_F_* as GET_STATS gives them. */
+static int kt_ring_stats(struct kt_env *e, uint32_t ring, struct softee_counters *c,
+			 uint32_t *flags)
+{
+	struct softee_stats st;
+	int ret = softee_get_stats(e->m.s.fd, SOFTEE_STATS_RING, ring, &st);
+
+	*c = st.c;
+	*flags = st.ring_flags;
+	return ret;
+}
+
 /* Session, each ring, the region: the session is the sum of the rings. */
 static void kt_check_sums(struct __test_metadata *_metadata, struct kt_env *e,
 			  struct softee_counters *session)
@@ -422,11 +434,13 @@ TEST_F(trap, reads_answered)
 TEST_F(trap, read_timeout)
 {
 	struct kt_env *e = &self->e;
-	const uint32_t nreads = 6, timeout_us = 5000;
+	/* long enough that nreads timeouts would take longer than one and "promptly" */
+	const uint32_t nreads = 6, timeout_us = 500000;
 	struct kt_script *sc = &e->sc[0];
 	struct softee_counters c;
-	uint64_t took, want = (uint64_t)nreads * timeout_us * 1000;
-	uint32_t old_us = 0, i;
+	uint64_t took, want = (uint64_t)timeout_us * 1000;
+	struct softee_ring_entry *x;
+	uint32_t old_us = 0, i, flags = 0;
 
 	if (KT_SKIPPED())
 		return;
@@ -434,7 +448,10 @@ TEST_F(trap, read_timeout)
 	ASSERT_EQ(0, softee_set_timeout(e->m.s.fd, timeout_us, &old_us));
 	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, old_us);
 
-	/* nobody consumes: every read ends at the timeout with all ones */
+	/*
+	 * Nobody consumes: the first read ends at the timeout with all ones,
+	 * and stalls the ring; the others end at once, unqueued.
+	 */
 	kt_sync(sc, 1);
 	for (i = 0; i < nreads; i++) {
 		uint8_t len = kt_size(e->m.bus, i);
@@ -452,28 +469,35 @@ TEST_F(trap, read_timeout)
 	took = e->m.vc[0].t_stage[2] - e->m.vc[0].t_stage[1];
 	TH_LOG("%u reads with a %u us timeout took %.1f ms", nreads, timeout_us, took / 1e6);
 	EXPECT_LE(want, took);
-	EXPECT_GT(want + KT_PROMPT_NS, took);
+	EXPECT_GT(want + KT_PROMPT_NS, took);	/* not one timeout per read */
 
 	kt_check_sums(_metadata, e, &c);
-	EXPECT_EQ(nreads, c.reads);
-	EXPECT_EQ(nreads, c.timeouts);
+	EXPECT_EQ(1, c.reads);
+	EXPECT_EQ(1, c.timeouts);
+	EXPECT_EQ(nreads - 1, c.stalled);
 	EXPECT_EQ(0, c.completions);
 	EXPECT_EQ(0, c.aborted);
+	/* a write that finds room is queued on a stalled ring */
 	EXPECT_EQ(1, c.writes);
-	/* all in the ring, unanswered */
-	EXPECT_EQ(nreads + 1, kt_ring_prod(&e->m.s.rings[0]));
-	for (i = 0; i < nreads; i++) {
-		struct softee_ring_entry *x = softee_ring_entry_at(&e->m.s.rings[0], i);
-
-		EXPECT_EQ(SOFTEE_OP_READ, x->op);
-		EXPECT_EQ(~i, x->done);
-	}
+	EXPECT_EQ(0, c.drops);
+	EXPECT_EQ(0, kt_ring_stats(e, 0, &c, &flags));
+	EXPECT_EQ(SOFTEE_RING_F_STALLED, flags);
+	EXPECT_EQ(SOFTEE_RING_F_STALLED, kt_ring_flags(&e->m.s.rings[0]));
+	/* in the ring: the first read, unanswered, and the write */
+	EXPECT_EQ(2, kt_ring_prod(&e->m.s.rings[0]));
+	x = softee_ring_entry_at(&e->m.s.rings[0], 0);
+	EXPECT_EQ(SOFTEE_OP_READ, x->op);
+	EXPECT_EQ(~0u, x->done);
+	x = softee_ring_entry_at(&e->m.s.rings[0], 1);
+	EXPECT_EQ(SOFTEE_OP_WRITE, x->op);
+	EXPECT_EQ(0x600d, x->data);
 }
 
 TEST_F(trap, ring_full)
 {
 	struct kt_env *e = &self->e;
-	const uint32_t entries = 8, timeout_us = 3000, ndrop = 4, nfull_reads = 2;
+	/* long enough that six timeouts would take longer than one and "promptly" */
+	const uint32_t entries = 8, timeout_us = 500000, ndrop = 4, nfull_reads = 2;
 	struct kt_script *sc = &e->sc[0];
 	struct softee_counters c;
 	uint64_t kept[16], kept_addr[16], took;
@@ -493,10 +517,13 @@ TEST_F(trap, ring_full)
 		kept[nkept++] = 0x1000 + i;
 		kt_ring_write(sc, e->m.bus, 2, e->m.base + 2 * i, 0x1000 + i);
 	}
-	/* these wait for the timeout and are dropped */
+	/*
+	 * The first of these waits for the timeout and is dropped, and stalls
+	 * the ring: the others are dropped at once.
+	 */
 	for (i = 0; i < ndrop; i++)
 		kt_add(sc, KT_WRITE, e->m.bus, 2, e->m.base + 0x40, KT_CHECK_NONE, 0xdead);
-	/* a read finds no room either: all ones at the timeout */
+	/* a read on the stalled ring: all ones at once */
 	for (i = 0; i < nfull_reads; i++)
 		kt_add(sc, KT_READ, e->m.bus, 4, e->m.base + 0x44, KT_CHECK_EQ, ~0ULL);
 	kt_sync(sc, 2);
@@ -514,14 +541,15 @@ TEST_F(trap, ring_full)
 	ASSERT_TRUE(kt_vcpu_wait_stage(&e->m.vc[0], 2, 10000));
 	took = e->m.vc[0].t_stage[2] - e->m.vc[0].t_stage[1];
 	TH_LOG("%u accesses on a full ring took %.1f ms", ndrop + nfull_reads, took / 1e6);
-	EXPECT_LE((uint64_t)(ndrop + nfull_reads) * timeout_us * 1000, took);
-	EXPECT_GT((uint64_t)(ndrop + nfull_reads) * timeout_us * 1000 + KT_PROMPT_NS, took);
+	EXPECT_LE((uint64_t)timeout_us * 1000, took);
+	EXPECT_GT((uint64_t)timeout_us * 1000 + KT_PROMPT_NS, took);
 
 	kt_check_sums(_metadata, e, &c);
 	EXPECT_EQ(entries, c.writes);
 	EXPECT_EQ(ndrop, c.drops);
-	EXPECT_EQ(ndrop + nfull_reads, c.ring_full);
-	EXPECT_EQ(nfull_reads, c.timeouts);	/* the reads; a write is a drop */
+	EXPECT_EQ(1, c.ring_full);		/* only the first waited */
+	EXPECT_EQ(nfull_reads, c.stalled);	/* the writes are drops */
+	EXPECT_EQ(0, c.timeouts);		/* a write is a drop */
 	EXPECT_EQ(0, c.reads);			/* never queued */
 	EXPECT_EQ(entries, kt_ring_prod(&e->m.s.rings[0]));
 	for (i = 0; i < entries; i++)
@@ -546,12 +574,178 @@ TEST_F(trap, ring_full)
 			      &logged);
 	EXPECT_EQ(0, bad);
 
+	/* the consumer came back: the ring is not stalled any more */
 	kt_check_sums(_metadata, e, &c);
 	EXPECT_EQ(nkept, c.writes);
 	EXPECT_EQ(1, c.reads);
 	EXPECT_EQ(1, c.completions);
 	EXPECT_EQ(ndrop, c.drops);
-	EXPECT_EQ(ndrop + nfull_reads, c.ring_full);
+	EXPECT_EQ(1, c.ring_full);
+	EXPECT_EQ(nfull_reads, c.stalled);	/* the writes are drops */
+	EXPECT_EQ(0, kt_ring_flags(&e->m.s.rings[0]));
+}
+
+/*
+ * A stalled ring comes back when its consumer retires an entry: here the
+ * write that the stalled ring still queued.
+ */
+TEST_F(trap, stall_ends_when_consumed)
+{
+	struct kt_env *e = &self->e;
+	const uint32_t timeout_us = 5000;
+	struct kt_script *sc = &e->sc[0];
+	struct softee_counters c;
+	uint32_t flags = 0;
+	uint64_t took;
+
+	if (KT_SKIPPED())
+		return;
+	ASSERT_EQ(0, kt_env_open(e, 1, 0, timeout_us, variant->bus, 0));
+	ASSERT_NE(0, e->m.s.attach.features & SOFTEE_FEAT_STALL);
+	kt_sync(sc, 1);
+	/* nobody consumes: a timeout, then a read that ends at once */
+	kt_add(sc, KT_READ, e->m.bus, 4, e->m.base, KT_CHECK_EQ, ~0ULL);
+	sc->seq++;				/* queued, unanswered */
+	kt_add(sc, KT_READ, e->m.bus, 4, e->m.base + 4, KT_CHECK_EQ, ~0ULL);
+	kt_ring_write(sc, e->m.bus, 4, e->m.base + 8, 0x5a5a);
+	kt_sync(sc, 2);
+	/* the consumer is back: answered */
+	kt_ring_read(sc, e->m.bus, 4, e->m.base + 12, 0);
+	kt_ring_read(sc, e->m.bus, 2, e->m.base + 16, 0);
+
+	ASSERT_EQ(0, kt_start(e, 0, false));
+	ASSERT_TRUE(kt_vcpu_wait_stage(&e->m.vc[0], 1, 10000));
+	kt_vcpu_release(&e->m.vc[0], 1);
+	ASSERT_TRUE(kt_vcpu_wait_stage(&e->m.vc[0], 2, 10000));
+	took = e->m.vc[0].t_stage[2] - e->m.vc[0].t_stage[1];
+	TH_LOG("a timeout, a read on the stalled ring and a write took %.1f ms", took / 1e6);
+	EXPECT_LE((uint64_t)timeout_us * 1000, took);
+	EXPECT_GT((uint64_t)timeout_us * 1000 + KT_PROMPT_NS, took);
+	ASSERT_EQ(0, kt_ring_stats(e, 0, &c, &flags));
+	EXPECT_EQ(SOFTEE_RING_F_STALLED, flags);
+	EXPECT_EQ(1, c.timeouts);
+	EXPECT_EQ(1, c.stalled);
+	EXPECT_EQ(1, c.reads);
+	EXPECT_EQ(1, c.writes);
+
+	ASSERT_EQ(0, kt_consumer_start(&e->m.c, e->m.s.rings, 1, true, 0, 0));
+	ASSERT_TRUE(kt_consumer_wait_seen(&e->m.c, 2, 5000));
+	kt_vcpu_release(&e->m.vc[0], 2);
+	ASSERT_TRUE(kt_vcpu_wait_done(&e->m.vc[0], 10000));
+	ASSERT_EQ(MICROVM_UCALL_DONE, e->m.vc[0].result);
+	kt_consumer_stop(&e->m.c);
+
+	kt_check_sums(_metadata, e, &c);
+	EXPECT_EQ(1, c.timeouts);
+	EXPECT_EQ(1, c.stalled);
+	EXPECT_EQ(3, c.reads);
+	EXPECT_EQ(2, c.completions);
+	ASSERT_EQ(0, kt_ring_stats(e, 0, &c, &flags));
+	EXPECT_EQ(0, flags);
+	EXPECT_EQ(0, kt_ring_flags(&e->m.s.rings[0]));
+}
+
+/*
+ * A consumer that took a read and never answered it comes back with
+ * nothing left to retire: the stalled ring finds out with the probe, the
+ * one read per stall_probe_ms (1 s by default) that still waits.
+ */
+TEST_F(trap, stall_probe)
+{
+	struct kt_env *e = &self->e;
+	const uint32_t timeout_us = 50000;	/* the consumer takes the read within it */
+	struct kt_script *sc = &e->sc[0];
+	struct softee_counters c;
+	uint32_t flags = 0;
+
+	if (KT_SKIPPED())
+		return;
+	ASSERT_EQ(0, kt_env_open(e, 1, 0, timeout_us, variant->bus, 0));
+	kt_add(sc, KT_READ, e->m.bus, 4, e->m.base, KT_CHECK_EQ, ~0ULL);
+	sc->seq++;				/* taken, never answered */
+	kt_add(sc, KT_READ, e->m.bus, 4, e->m.base + 4, KT_CHECK_EQ, ~0ULL);
+	kt_sync(sc, 1);
+	kt_ring_read(sc, e->m.bus, 4, e->m.base + 8, 0);	/* the probe */
+	kt_ring_read(sc, e->m.bus, 1, e->m.base + 12, 0);
+
+	ASSERT_EQ(0, kt_consumer_start(&e->m.c, e->m.s.rings, 1, false, 0, 0));
+	ASSERT_EQ(0, kt_start(e, 0, false));
+	ASSERT_TRUE(kt_vcpu_wait_stage(&e->m.vc[0], 1, 10000));
+	kt_consumer_stop(&e->m.c);
+	EXPECT_EQ(1, e->m.c.seen);
+	ASSERT_EQ(0, kt_ring_stats(e, 0, &c, &flags));
+	EXPECT_EQ(SOFTEE_RING_F_STALLED, flags);
+	EXPECT_EQ(1, c.timeouts);
+	EXPECT_EQ(1, c.stalled);
+
+	kt_consumer_free(&e->m.c);
+	ASSERT_EQ(0, kt_consumer_start(&e->m.c, e->m.s.rings, 1, true, 0, 0));
+	usleep(1200 * 1000);
+	kt_vcpu_release(&e->m.vc[0], 1);
+	ASSERT_TRUE(kt_vcpu_wait_done(&e->m.vc[0], 10000));
+	ASSERT_EQ(MICROVM_UCALL_DONE, e->m.vc[0].result);
+	kt_consumer_stop(&e->m.c);
+
+	kt_check_sums(_metadata, e, &c);
+	EXPECT_EQ(1, c.timeouts);
+	EXPECT_EQ(1, c.stalled);
+	EXPECT_EQ(3, c.reads);
+	EXPECT_EQ(2, c.completions);
+	EXPECT_EQ(0, kt_ring_flags(&e->m.s.rings[0]));
+}
+
+#define KT_STALL_PARAM "/sys/module/softee/parameters/stall_probe_ms"
+
+/* Read (val NULL) or write the module parameter; -1 if that fails. */
+static long kt_stall_param(const char *val)
+{
+	char buf[32] = "";
+	long ret = -1;
+	FILE *f = fopen(KT_STALL_PARAM, val ? "w" : "r");
+
+	if (!f)
+		return -1;
+	if (val)
+		ret = fputs(val, f) < 0 ? -1 : 0;
+	else if (fgets(buf, sizeof(buf), f))
+		ret = strtol(buf, NULL, 10);
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/* stall_probe_ms=0: no stalling, every read waits its own timeout. */
+TEST_F(trap, stall_off)
+{
+	struct kt_env *e = &self->e;
+	const uint32_t nreads = 3, timeout_us = 5000;
+	struct kt_script *sc = &e->sc[0];
+	struct softee_counters c;
+	char old[32];
+	uint32_t i;
+	long was;
+	bool ran;
+
+	if (KT_SKIPPED())
+		return;
+	was = kt_stall_param(NULL);
+	if (was < 0)
+		SKIP(return, "cannot read %s", KT_STALL_PARAM);
+	snprintf(old, sizeof(old), "%ld", was);
+	ASSERT_EQ(0, kt_env_open(e, 1, 0, timeout_us, variant->bus, 0));
+	for (i = 0; i < nreads; i++)
+		kt_add(sc, KT_READ, e->m.bus, 4, e->m.base + 4 * i, KT_CHECK_EQ, ~0ULL);
+	ASSERT_EQ(0, kt_stall_param("0"));
+	ran = !kt_start(e, 0, true) && kt_vcpu_wait_done(&e->m.vc[0], 20000);
+	ASSERT_EQ(0, kt_stall_param(old));
+	ASSERT_TRUE(ran);
+	ASSERT_EQ(MICROVM_UCALL_DONE, e->m.vc[0].result);
+
+	kt_check_sums(_metadata, e, &c);
+	EXPECT_EQ(nreads, c.reads);
+	EXPECT_EQ(nreads, c.timeouts);
+	EXPECT_EQ(0, c.stalled);
+	EXPECT_EQ(0, kt_ring_flags(&e->m.s.rings[0]));
 }
 
 TEST_F(trap, straddle_exits)
@@ -915,16 +1109,20 @@ TEST_F(life, munmap_during_traffic)
 	TH_LOG("%" PRIu64 " of %u reads timed out after the unmap", ones, n2);
 	EXPECT_LT(0, ones);
 
-	/* the fd still works, and the reads nobody answered timed out */
+	/*
+	 * The fd still works, and of the reads nobody answered, the first
+	 * timed out and stalled the ring, and the others ended at once.
+	 */
 	ASSERT_EQ(0, kt_stats(e, SOFTEE_STATS_SESSION, 0, &c));
-	EXPECT_EQ(ones, c.timeouts);
-	EXPECT_EQ(n1 / 2 + n2, c.reads);
+	EXPECT_LE(1, c.timeouts);
+	EXPECT_EQ(ones, c.timeouts + c.stalled);
+	EXPECT_EQ(n1 / 2 + n2, c.reads + c.stalled);
 	EXPECT_EQ(c.reads, c.completions + c.timeouts);
 	/* and a new mapping shows the same rings */
 	map = mmap(NULL, e->m.s.attach.ring_bytes, PROT_READ, MAP_SHARED, e->m.s.fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0, softee_ring_init(&r, map, e->m.s.attach.ring_bytes, &e->m.s.attach.ring_off));
-	EXPECT_EQ(n1 + n2, kt_ring_prod(&r));
+	EXPECT_EQ(n1 + n2 - c.stalled, kt_ring_prod(&r));
 	munmap(map, e->m.s.attach.ring_bytes);
 }
 
@@ -1053,6 +1251,7 @@ static int kt_parse_counters(const char *line, struct softee_counters *c)
 	static const char *const names[] = {
 		"writes", "reads", "write_bytes", "read_bytes", "completions", "errors",
 		"timeouts", "ring_full", "drops", "corrupt", "aborted", "no_ring",
+		"cfg_reads", "cfg_writes", "cfg_declined", "stalled",
 	};
 	uint64_t *v = (uint64_t *)c;
 	const char *p;
@@ -1105,15 +1304,15 @@ TEST_F(life, debugfs_stats)
 		fprintf(stderr, "# %s", line);
 		if (!strncmp(line, "session:", 8)) {
 			saw_session = true;
-			ASSERT_EQ(12, kt_parse_counters(line, &f));
+			ASSERT_EQ(16, kt_parse_counters(line, &f));
 			ASSERT_EQ(0, kt_stats(e, SOFTEE_STATS_SESSION, 0, &c));
 		} else if (!strncmp(line, "ring 0 ", 7)) {
 			saw_ring = true;
-			ASSERT_EQ(12, kt_parse_counters(line, &f));
+			ASSERT_EQ(16, kt_parse_counters(line, &f));
 			ASSERT_EQ(0, kt_stats(e, SOFTEE_STATS_RING, 0, &c));
 		} else if (!strncmp(line, "region 0 mmio 0xc0000080+0x100:", 31)) {
 			saw_region = true;
-			ASSERT_EQ(12, kt_parse_counters(line, &f));
+			ASSERT_EQ(16, kt_parse_counters(line, &f));
 			ASSERT_EQ(0, kt_stats(e, SOFTEE_STATS_REGION, e->m.region, &c));
 		} else {
 			EXPECT_EQ(0, strncmp(line, head, strlen(head))) TH_LOG("line: %s", line);

@@ -88,6 +88,7 @@
 #define SOFTEE_FEAT_TIMESTAMPS	(1U << 5)	/* SOFTEE_ATTACH_F_TIMESTAMPS */
 #define SOFTEE_FEAT_CFG		(1U << 6)	/* SOFTEE_CFG_ADD/DEL, SOFTEE_BUS_CFG */
 #define SOFTEE_FEAT_MSI		(1U << 7)	/* SOFTEE_SIGNAL_MSI */
+#define SOFTEE_FEAT_STALL	(1U << 8)	/* stalled rings fail fast (below) */
 
 /* softee_attach.flags */
 #define SOFTEE_ATTACH_F_TIMESTAMPS (1U << 0)	/* fill entry.time_ns */
@@ -125,11 +126,26 @@
  * the consumer's release), then takes data (and status) once.  After
  * timeout_us it completes with all ones, as a PCIe completion timeout does.
  * The kernel never reads anything else the consumer writes.
+ *
+ * A ring whose consumer lets an access reach the timeout (a read's
+ * completion, or room for a write or a read) is stalled
+ * (SOFTEE_RING_F_STALLED, SOFTEE_FEAT_STALL), as a PCIe port contains a
+ * link that went down: until the consumer retires an entry (cons moves),
+ * a read completes at once with all ones and is not queued (counted in
+ * stalled), and a write that finds the ring full is dropped at once
+ * (counted in drops); a write that finds room is queued as usual.  One read per
+ * stall_probe_ms (module parameter, default 1000; 0 turns stalling off)
+ * still goes to the consumer and waits as usual: answered, the ring is no
+ * longer stalled.  So a dead consumer costs a vCPU one timeout, not one
+ * per access (a rep insb of 1024 trapped ports is 1024 accesses).  Rings
+ * stall one by one: each vCPU finds out with its own first timeout.
  */
 #define SOFTEE_OFF_RINGS	0ULL	/* mmap offset of ring 0 */
 
 #define SOFTEE_RING_F_CORRUPT	(1U << 0) /* indices made no sense; ring off */
 #define SOFTEE_RING_F_DEAD	(1U << 1) /* session closing */
+#define SOFTEE_RING_F_STALLED	(1U << 2) /* the consumer missed a deadline:
+					   * accesses fail fast (above) */
 
 /* Offsets (in bytes, from the start of a ring) and sizes of a ring. */
 struct softee_ring_offsets {
@@ -372,7 +388,10 @@ struct softee_counters {
 	__aligned_u64 cfg_writes;	/* config writes queued (also in writes) */
 	__aligned_u64 cfg_declined;	/* config data or ECAM accesses handed to
 					 * the VMM (session scope only) */
-	__aligned_u64 __reserved[1];
+	__aligned_u64 stalled;		/* reads a stalled ring ended at once
+					 * (all ones; not queued, so not in reads
+					 * or timeouts) */
+	__aligned_u64 __reserved[8];
 };
 
 /* softee_stats.scope */
@@ -508,14 +527,15 @@ __SOFTEE_OFF(softee_cfg, __reserved, 32);
 __SOFTEE_SIZE(softee_cfg_del, 16);
 __SOFTEE_OFF(softee_cfg_del, id, 8);
 
-__SOFTEE_SIZE(softee_counters, 128);
+__SOFTEE_SIZE(softee_counters, 192);
 __SOFTEE_OFF(softee_counters, writes, 0);
 __SOFTEE_OFF(softee_counters, no_ring, 88);
 __SOFTEE_OFF(softee_counters, cfg_reads, 96);
 __SOFTEE_OFF(softee_counters, cfg_writes, 104);
 __SOFTEE_OFF(softee_counters, cfg_declined, 112);
-__SOFTEE_OFF(softee_counters, __reserved, 120);
-__SOFTEE_SIZE(softee_stats, 152);
+__SOFTEE_OFF(softee_counters, stalled, 120);
+__SOFTEE_OFF(softee_counters, __reserved, 128);
+__SOFTEE_SIZE(softee_stats, 216);
 __SOFTEE_OFF(softee_stats, scope, 8);
 __SOFTEE_OFF(softee_stats, index, 12);
 __SOFTEE_OFF(softee_stats, ring_flags, 16);

@@ -393,9 +393,11 @@ void kt_counters_print(const char *what, const struct softee_counters *c)
 	fprintf(stderr, "# %s: writes=%" PRIu64 " reads=%" PRIu64 " write_bytes=%" PRIu64
 		" read_bytes=%" PRIu64 " completions=%" PRIu64 " errors=%" PRIu64
 		" timeouts=%" PRIu64 " ring_full=%" PRIu64 " drops=%" PRIu64
-		" corrupt=%" PRIu64 " aborted=%" PRIu64 " no_ring=%" PRIu64 "\n", what,
+		" corrupt=%" PRIu64 " aborted=%" PRIu64 " no_ring=%" PRIu64
+		" stalled=%" PRIu64 "\n", what,
 		(uint64_t)c->writes, (uint64_t)c->reads, (uint64_t)c->write_bytes,
 		(uint64_t)c->read_bytes, (uint64_t)c->completions, (uint64_t)c->errors,
 		(uint64_t)c->timeouts, (uint64_t)c->ring_full, (uint64_t)c->drops,
-		(uint64_t)c->corrupt, (uint64_t)c->aborted, (uint64_t)c->no_ring);
+		(uint64_t)c->corrupt, (uint64_t)c->aborted, (uint64_t)c->no_ring,
+		(uint64_t)c->stalled);
 }

@@ -369,10 +369,11 @@ int trap_cmd_attach(int argc, char **argv)
 
 	softee_region_del(s.fd, id);
 	if (!softee_get_stats(s.fd, SOFTEE_STATS_SESSION, 0, &st))
-		fprintf(stderr, TRAP_NAME " attach: writes=%llu reads=%llu timeouts=%llu drops=%llu no_ring=%llu corrupt=%llu\n",
+		fprintf(stderr, TRAP_NAME " attach: writes=%llu reads=%llu timeouts=%llu drops=%llu no_ring=%llu corrupt=%llu stalled=%llu\n",
 			(unsigned long long)st.c.writes, (unsigned long long)st.c.reads,
 			(unsigned long long)st.c.timeouts, (unsigned long long)st.c.drops,
-			(unsigned long long)st.c.no_ring, (unsigned long long)st.c.corrupt);
+			(unsigned long long)st.c.no_ring, (unsigned long long)st.c.corrupt,
+			(unsigned long long)st.c.stalled);
 	softee_session_close(&s);
 	close(pidfd);
 	return ret;

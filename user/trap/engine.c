@@ -445,6 +445,7 @@ static void trap_counters_add(struct softee_counters *to, const struct softee_co
 	to->corrupt += from->corrupt;
 	to->aborted += from->aborted;
 	to->no_ring += from->no_ring;
+	to->stalled += from->stalled;
 }
 
 static int trap_results(struct trap_engine *e, double *ns_per_access)
@@ -521,12 +522,12 @@ static int trap_results(struct trap_engine *e, double *ns_per_access)
 			strerror(-e->resp.ring_error));
 		ok = false;
 	}
-	if (c.timeouts || c.drops || c.errors || c.aborted || c.corrupt || c.no_ring)
+	if (c.timeouts || c.drops || c.errors || c.aborted || c.corrupt || c.no_ring || c.stalled)
 		ok = false;
 
 	if (o->bcase == TRAP_CASE_RUN || o->verbosity > TRAP_V_QUIET || !ok) {
 		fprintf(o->bcase == TRAP_CASE_RUN ? stdout : stderr,
-			TRAP_NAME ": accesses=%llu writes=%llu reads=%llu ns_per_access=%.1f tsc_per_access=%.1f mismatches=%llu timeouts=%llu drops=%llu errors=%llu aborted=%llu ring_full=%llu corrupt=%llu: %s\n",
+			TRAP_NAME ": accesses=%llu writes=%llu reads=%llu ns_per_access=%.1f tsc_per_access=%.1f mismatches=%llu timeouts=%llu drops=%llu errors=%llu aborted=%llu ring_full=%llu corrupt=%llu stalled=%llu: %s\n",
 			(unsigned long long)got,
 			(unsigned long long)(e->have_resp ? e->resp.writes : c.writes),
 			(unsigned long long)(e->have_resp ? e->resp.reads : c.reads),
@@ -535,7 +536,7 @@ static int trap_results(struct trap_engine *e, double *ns_per_access)
 			(unsigned long long)c.timeouts, (unsigned long long)c.drops,
 			(unsigned long long)c.errors, (unsigned long long)c.aborted,
 			(unsigned long long)c.ring_full, (unsigned long long)c.corrupt,
-			ok ? "OK" : "FAILED");
+			(unsigned long long)c.stalled, ok ? "OK" : "FAILED");
 		if (e->have_resp && e->resp.reads)
 			fprintf(o->bcase == TRAP_CASE_RUN ? stdout : stderr,
 				TRAP_NAME ": reads answered %.1f us after the trap on average, %.1f us at most\n",
