@@ -25,7 +25,7 @@ MODULE_PARM_DESC(spin_us,
 static unsigned int stall_probe_ms = 1000;
 module_param(stall_probe_ms, uint, 0644);
 MODULE_PARM_DESC(stall_probe_ms,
-	"on a stalled ring (its consumer let an access time out) one read this often still waits for the consumer; the others fail at once (default 1000; 0: rings never stall)");
+	"on a stalled ring (its consumer let an access time out) one read this often, or every four timeouts if longer, still waits for the consumer; the others fail at once (default 1000; 0: rings never stall)");
 
 /* A spin without a reschedule point: kept short whatever root writes. */
 #define SOFTEE_SPIN_MAX_US	1000
@@ -159,6 +159,13 @@ static int softee_wait_step(struct softee_waiter *w,
 	return 0;
 }
 
+/* A stalled ring (below) that is not any more. */
+static void softee_ring_unstall(struct softee_kring *k)
+{
+	WRITE_ONCE(k->stalled, false);
+	atomic_andnot(SOFTEE_RING_F_STALLED, (atomic_t *)k->flags);
+}
+
 /* The consumer broke this ring: stop using it, say so once. */
 static void softee_ring_break(struct softee_kring *k,
 			      const struct softee_region_k *r, u32 cons)
@@ -167,6 +174,7 @@ static void softee_ring_break(struct softee_kring *k,
 
 	k->broken = true;
 	atomic_or(SOFTEE_RING_F_CORRUPT, (atomic_t *)k->flags);
+	softee_ring_unstall(k);		/* off for good, not waiting for anyone */
 	softee_count(k, r, corrupt, 1);
 	pr_warn_ratelimited("softee: session %u ring %ld: consumer index %u is %u entries behind producer %u (ring of %u); ring disabled\n",
 			    s->id, (long)(k - s->rings), cons, k->head - cons,
@@ -176,28 +184,30 @@ static void softee_ring_break(struct softee_kring *k,
 /*
  * Stalled rings (uapi/softee.h, "Ring layout"): the consumer let an access
  * reach its timeout.  Until it retires an entry, accesses that would wait
- * for it end at once, but for one read per stall_probe_ms.  cons is only
+ * for it end at once, but for one read per probe interval.  cons is only
  * compared, never used: a consumer that writes nonsense there ends the
- * stall, and the next access finds the ring corrupt.
+ * stall, and the access finds the ring corrupt if it is out of range.
+ *
+ * From one probe to the next: stall_probe_ms, or four timeouts if longer,
+ * so that probes hold a vCPU a fifth of the time at most.
  */
-static void softee_ring_stall(struct softee_kring *k)
+static u64 softee_stall_interval(const struct softee_session *s, unsigned int ms)
+{
+	return max((u64)ms * NSEC_PER_MSEC, 4ULL * READ_ONCE(s->timeout_us) * NSEC_PER_USEC);
+}
+
+static void softee_ring_stall(struct softee_kring *k, const struct softee_region_k *r)
 {
 	unsigned int ms = READ_ONCE(stall_probe_ms);
 
 	if (!ms)
 		return;
 	k->stall_cons = READ_ONCE(*k->cons);
-	k->stall_probe_at = ktime_get_ns() + (u64)ms * NSEC_PER_MSEC;
+	k->stall_probe_at = ktime_get_ns() + softee_stall_interval(r->s, ms);
 	if (!k->stalled) {
 		WRITE_ONCE(k->stalled, true);
 		atomic_or(SOFTEE_RING_F_STALLED, (atomic_t *)k->flags);
 	}
-}
-
-static void softee_ring_unstall(struct softee_kring *k)
-{
-	WRITE_ONCE(k->stalled, false);
-	atomic_andnot(SOFTEE_RING_F_STALLED, (atomic_t *)k->flags);
 }
 
 /* Still stalled?  Not once the consumer has retired an entry since. */
@@ -310,7 +320,7 @@ void softee_ring_write(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	      softee_ring_space(k, r, &w, &waited, softee_ring_stalled(k));
 	if (unlikely(ret)) {
 		if (ret == -ETIMEDOUT)
-			softee_ring_stall(k);
+			softee_ring_stall(k, r);
 		softee_count(k, r, drops, 1);
 		return;
 	}
@@ -350,7 +360,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 			return;
 		}
 		/* the probe: it waits as any read does */
-		k->stall_probe_at = now + (u64)READ_ONCE(stall_probe_ms) * NSEC_PER_MSEC;
+		k->stall_probe_at = now + softee_stall_interval(r->s, READ_ONCE(stall_probe_ms));
 	}
 	ret = softee_ring_space(k, r, &w, &waited, false);
 	/*
@@ -363,7 +373,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 	if (unlikely(ret)) {
 		if (ret == -ETIMEDOUT) {
 			softee_count(k, r, timeouts, 1);
-			softee_ring_stall(k);
+			softee_ring_stall(k, r);
 		} else {
 			softee_count(k, r, aborted, 1);
 		}
@@ -407,7 +417,7 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		ret = softee_wait_step(&w, r);
 		if (ret == -ETIMEDOUT) {
 			softee_count(k, r, timeouts, 1);
-			softee_ring_stall(k);
+			softee_ring_stall(k, r);
 			return;
 		}
 		if (ret) {

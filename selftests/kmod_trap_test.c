@@ -283,6 +283,7 @@ static bool kt_debugfs_exists(uint32_t session_id)
 
 FIXTURE(trap) {
 	struct kt_env e;
+	long stall_was;		/* stall_probe_ms before the test */
 };
 
 FIXTURE_VARIANT(trap) {
@@ -308,14 +309,25 @@ FIXTURE_VARIANT_ADD(trap, pio) {
 /* The harness runs a test body after a SKIP in its setup: leave at once. */
 #define KT_SKIPPED() (_metadata->skip)
 
+/*
+ * A stalled ring lets one read through per stall_probe_ms: so long here
+ * that none does, unless a test says otherwise.
+ */
+#define KT_STALL_PIN_MS	600000
+
 FIXTURE_SETUP(trap)
 {
+	self->stall_was = -1;
 	KT_REQUIRE_MODULE();
+	self->stall_was = kt_stall_probe_ms(KT_STALL_PIN_MS);
+	ASSERT_LE(0, self->stall_was);
 }
 
 FIXTURE_TEARDOWN(trap)
 {
 	kt_vm_close(&self->e.m);
+	if (self->stall_was >= 0)
+		kt_stall_probe_ms(self->stall_was);
 }
 
 TEST_F(trap, writes_in_order)
@@ -628,6 +640,8 @@ TEST_F(trap, stall_ends_when_consumed)
 	EXPECT_EQ(1, c.reads);
 	EXPECT_EQ(1, c.writes);
 
+	/* the answers must not race a short timeout under TCG */
+	ASSERT_EQ(0, softee_set_timeout(e->m.s.fd, KT_LONG_US, NULL));
 	ASSERT_EQ(0, kt_consumer_start(&e->m.c, e->m.s.rings, 1, true, 0, 0));
 	ASSERT_TRUE(kt_consumer_wait_seen(&e->m.c, 2, 5000));
 	kt_vcpu_release(&e->m.vc[0], 2);
@@ -648,18 +662,21 @@ TEST_F(trap, stall_ends_when_consumed)
 /*
  * A consumer that took a read and never answered it comes back with
  * nothing left to retire: the stalled ring finds out with the probe, the
- * one read per stall_probe_ms (1 s by default) that still waits.
+ * one read per stall_probe_ms, or per four timeouts if longer, that still
+ * waits.
  */
 TEST_F(trap, stall_probe)
 {
 	struct kt_env *e = &self->e;
-	const uint32_t timeout_us = 50000;	/* the consumer takes the read within it */
+	/* the consumer takes the read within it; the probe comes in 1 s */
+	const uint32_t timeout_us = 250000, probe_ms = 500;
 	struct kt_script *sc = &e->sc[0];
 	struct softee_counters c;
 	uint32_t flags = 0;
 
 	if (KT_SKIPPED())
 		return;
+	ASSERT_LE(0, kt_stall_probe_ms(probe_ms));
 	ASSERT_EQ(0, kt_env_open(e, 1, 0, timeout_us, variant->bus, 0));
 	kt_add(sc, KT_READ, e->m.bus, 4, e->m.base, KT_CHECK_EQ, ~0ULL);
 	sc->seq++;				/* taken, never answered */
@@ -680,7 +697,7 @@ TEST_F(trap, stall_probe)
 
 	kt_consumer_free(&e->m.c);
 	ASSERT_EQ(0, kt_consumer_start(&e->m.c, e->m.s.rings, 1, true, 0, 0));
-	usleep(1200 * 1000);
+	usleep(1500 * 1000);
 	kt_vcpu_release(&e->m.vc[0], 1);
 	ASSERT_TRUE(kt_vcpu_wait_done(&e->m.vc[0], 10000));
 	ASSERT_EQ(MICROVM_UCALL_DONE, e->m.vc[0].result);
@@ -694,26 +711,6 @@ TEST_F(trap, stall_probe)
 	EXPECT_EQ(0, kt_ring_flags(&e->m.s.rings[0]));
 }
 
-#define KT_STALL_PARAM "/sys/module/softee/parameters/stall_probe_ms"
-
-/* Read (val NULL) or write the module parameter; -1 if that fails. */
-static long kt_stall_param(const char *val)
-{
-	char buf[32] = "";
-	long ret = -1;
-	FILE *f = fopen(KT_STALL_PARAM, val ? "w" : "r");
-
-	if (!f)
-		return -1;
-	if (val)
-		ret = fputs(val, f) < 0 ? -1 : 0;
-	else if (fgets(buf, sizeof(buf), f))
-		ret = strtol(buf, NULL, 10);
-	if (fclose(f))
-		ret = -1;
-	return ret;
-}
-
 /* stall_probe_ms=0: no stalling, every read waits its own timeout. */
 TEST_F(trap, stall_off)
 {
@@ -721,24 +718,16 @@ TEST_F(trap, stall_off)
 	const uint32_t nreads = 3, timeout_us = 5000;
 	struct kt_script *sc = &e->sc[0];
 	struct softee_counters c;
-	char old[32];
 	uint32_t i;
-	long was;
-	bool ran;
 
 	if (KT_SKIPPED())
 		return;
-	was = kt_stall_param(NULL);
-	if (was < 0)
-		SKIP(return, "cannot read %s", KT_STALL_PARAM);
-	snprintf(old, sizeof(old), "%ld", was);
 	ASSERT_EQ(0, kt_env_open(e, 1, 0, timeout_us, variant->bus, 0));
 	for (i = 0; i < nreads; i++)
 		kt_add(sc, KT_READ, e->m.bus, 4, e->m.base + 4 * i, KT_CHECK_EQ, ~0ULL);
-	ASSERT_EQ(0, kt_stall_param("0"));
-	ran = !kt_start(e, 0, true) && kt_vcpu_wait_done(&e->m.vc[0], 20000);
-	ASSERT_EQ(0, kt_stall_param(old));
-	ASSERT_TRUE(ran);
+	ASSERT_LE(0, kt_stall_probe_ms(0));	/* the teardown puts it back */
+	ASSERT_EQ(0, kt_start(e, 0, true));
+	ASSERT_TRUE(kt_vcpu_wait_done(&e->m.vc[0], 20000));
 	ASSERT_EQ(MICROVM_UCALL_DONE, e->m.vc[0].result);
 
 	kt_check_sums(_metadata, e, &c);

@@ -88,7 +88,8 @@
 #define SOFTEE_FEAT_TIMESTAMPS	(1U << 5)	/* SOFTEE_ATTACH_F_TIMESTAMPS */
 #define SOFTEE_FEAT_CFG		(1U << 6)	/* SOFTEE_CFG_ADD/DEL, SOFTEE_BUS_CFG */
 #define SOFTEE_FEAT_MSI		(1U << 7)	/* SOFTEE_SIGNAL_MSI */
-#define SOFTEE_FEAT_STALL	(1U << 8)	/* stalled rings fail fast (below) */
+#define SOFTEE_FEAT_STALL	(1U << 8)	/* stalled rings fail fast (below),
+						 * unless stall_probe_ms is 0 */
 
 /* softee_attach.flags */
 #define SOFTEE_ATTACH_F_TIMESTAMPS (1U << 0)	/* fill entry.time_ns */
@@ -130,15 +131,17 @@
  * A ring whose consumer lets an access reach the timeout (a read's
  * completion, or room for a write or a read) is stalled
  * (SOFTEE_RING_F_STALLED, SOFTEE_FEAT_STALL), as a PCIe port contains a
- * link that went down: until the consumer retires an entry (cons moves),
- * a read completes at once with all ones and is not queued (counted in
- * stalled), and a write that finds the ring full is dropped at once
- * (counted in drops); a write that finds room is queued as usual.  One read per
- * stall_probe_ms (module parameter, default 1000; 0 turns stalling off)
- * still goes to the consumer and waits as usual: answered, the ring is no
- * longer stalled.  So a dead consumer costs a vCPU one timeout, not one
- * per access (a rep insb of 1024 trapped ports is 1024 accesses).  Rings
- * stall one by one: each vCPU finds out with its own first timeout.
+ * link that went down: a read then completes at once with all ones and is
+ * not queued (counted in stalled), and a write that finds the ring full is
+ * dropped at once (counted in drops); a write that finds room is queued as
+ * usual.  The ring's first access after the consumer retired an entry
+ * (cons moved) ends the stall.  One read per stall_probe_ms (module
+ * parameter, default 1000; 0 turns stalling off), or per four timeouts if
+ * that is longer, still goes to the consumer and waits as usual: answered,
+ * it ends the stall.  So a dead consumer costs a vCPU one timeout, not one
+ * per access (a rep insb of 1024 trapped ports is 1024 accesses), and
+ * then a fifth of its time at most.  Rings stall one by one: each vCPU
+ * finds out with its own first timeout.
  */
 #define SOFTEE_OFF_RINGS	0ULL	/* mmap offset of ring 0 */
 

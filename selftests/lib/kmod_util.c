@@ -371,6 +371,30 @@ int kt_kmsg_count(const char *needle)
 	return count;
 }
 
+long kt_stall_probe_ms(long ms)
+{
+	static const char path[] = "/sys/module/softee/parameters/stall_probe_ms";
+	char buf[32] = "";
+	long was = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		was = strtol(buf, NULL, 10);
+	fclose(f);
+	if (was < 0 || ms < 0)
+		return was;
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	if (fprintf(f, "%ld", ms) < 0)
+		was = -1;
+	if (fclose(f))
+		was = -1;
+	return was;
+}
+
 #define KT_NR_COUNTERS (offsetof(struct softee_counters, __reserved) / sizeof(uint64_t))
 
 bool kt_counters_equal(const struct softee_counters *a, const struct softee_counters *b)
