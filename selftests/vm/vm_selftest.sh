@@ -51,7 +51,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 # 1: a passing command. Also finds out whether vm-run can run here at all,
 # and the VM's kernel version.
@@ -128,7 +128,18 @@ else
 	result "--stall kills a quiet command's VM" 0 "status $rc, want 126 after 8 lines, within 120s ($(secs "$t")s)"
 fi
 
-# 10: bad arguments.
+# 10: ... and the kernel's lines on the console (a wedged VM's soft lockup
+# reports) are not the command's: they do not keep the VM alive.
+vm --stall 5 --timeout 300 -- sh -c 'echo start
+	for i in $(seq 30); do echo "<0>vm_selftest: a kernel line $i" >/dev/kmsg; sleep 1; done
+	echo never'
+if [[ $rc == 126 ]] && ! grep -q never "$TMP/out"; then
+	result "--stall does not count the kernel's console lines" 1
+else
+	result "--stall does not count the kernel's console lines" 0 "status $rc, want 126 before 'never'"
+fi
+
+# 11: bad arguments.
 vm --timeout x -- true
 if [[ $rc == 2 && $(wc -l <"$TMP/err") == 1 ]]; then
 	result "bad arguments: one line, status 2" 1
