@@ -67,8 +67,8 @@ static inline bool softee_seq_geq(uint32_t a, uint32_t b)
 
 /* Zeroes pick the defaults. */
 struct softee_gbn_cfg {
-	uint32_t window;	/* frames in flight (32); at most half the space */
-	uint32_t ack_every;	/* ack after this many in-order frames (8) */
+	uint32_t window;	/* frames in flight (24); at most half the space */
+	uint32_t ack_every;	/* ack after this many in-order frames (4) */
 	uint64_t ack_delay_ns;	/* ... or when the oldest unacked one is this old (20 us) */
 	uint32_t dupack_thresh;	/* fresh NAKs that trigger fast retransmit (1; UINT32_MAX: never) */
 	uint64_t rto_init_ns;	/* before the first RTT sample (5 ms) */
@@ -81,8 +81,8 @@ struct softee_gbn_cfg {
 	bool unsafe_window;	/* accept a window above half the space */
 };
 
-#define SOFTEE_GBN_DEF_WINDOW		32
-#define SOFTEE_GBN_DEF_ACK_EVERY	8
+#define SOFTEE_GBN_DEF_WINDOW		24	/* Documentation/wire.rst says why */
+#define SOFTEE_GBN_DEF_ACK_EVERY	4
 #define SOFTEE_GBN_DEF_ACK_DELAY_NS	20000ULL
 #define SOFTEE_GBN_DEF_DUPACK		1
 #define SOFTEE_GBN_DEF_RTO_INIT_NS	5000000ULL
