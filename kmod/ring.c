@@ -352,15 +352,10 @@ void softee_ring_read(struct softee_region_k *r, struct kvm_vcpu *vcpu,
 		softee_count(k, r, aborted, 1);
 		return;
 	}
-	if (unlikely(softee_ring_stalled(k))) {
-		u64 now = ktime_get_ns();
-
-		if (now < k->stall_probe_at) {
-			softee_count(k, r, stalled, 1);
-			return;
-		}
-		/* the probe: it waits as any read does */
-		k->stall_probe_at = now + softee_stall_interval(r->s, READ_ONCE(stall_probe_ms));
+	/* Past stall_probe_at the read is the probe: it waits as any read does. */
+	if (unlikely(softee_ring_stalled(k)) && ktime_get_ns() < k->stall_probe_at) {
+		softee_count(k, r, stalled, 1);
+		return;
 	}
 	ret = softee_ring_space(k, r, &w, &waited, false);
 	/*
