@@ -3,7 +3,9 @@
 # trap_exit_test.sh - softee-trap without the module: `run --exit` over every
 # program, size, bus and 1-2 vCPUs (the guest checks each read, the responder
 # each access); the native bench cases; every usage error exits 2 with one
-# line; attach's errors without the module. TAP output.
+# line; attach's errors without the module; run and bench without /dev/kvm
+# (an empty /dev in a mount namespace), without access to it and without the
+# module. TAP output.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,10 +18,49 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $* # SKIP"; }
 
 [ -x "$T" ] || { echo "1..0 # SKIP $T is not built"; exit 4; }
-if [ ! -c /dev/kvm ]; then echo "1..0 # SKIP no /dev/kvm"; exit 4; fi
 
 # A loaded machine is slow: a generous completion timeout.
 tmo="--timeout-us 2000000"
+
+# error WANT CMD...: CMD exits 1 with WANT in its stderr.
+error() {
+	local want=$1 err rc
+	shift
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ $rc = 1 ] && grep -qF -- "$want" <<<"$err"; then
+		ok "error: ${*#"$T "} -> $(grep -F -- "$want" <<<"$err" | head -1)"
+	else
+		not_ok "error: $* (exit $rc, wanted 1 and \"$want\"): $err"
+	fi
+}
+
+# No /dev/kvm: where the machine has one, a mount namespace whose /dev
+# is empty stands in for a machine without.
+nokvm="/dev/kvm: No such file or directory: this machine has no KVM"
+if [ ! -e /dev/kvm ]; then
+	error "$nokvm" $T run --exit --count 1
+	error "$nokvm" $T bench --case exit_write --count 1
+elif [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+     unshare -m sh -c 'mount -t tmpfs none /dev' 2>/dev/null; then
+	error "$nokvm" unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' sh $T run --exit --count 1
+	error "$nokvm" unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' sh $T bench --case exit_write --count 1
+else
+	skip "error: no /dev/kvm (needs root and unshare -m to hide it)"
+fi
+if [ -c /dev/kvm ] && [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+   ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r /dev/kvm; then
+	error "/dev/kvm: Permission denied: run as root or join the kvm group" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups $T run --exit --count 1
+else
+	skip "error: /dev/kvm not accessible (needs root, setpriv and a /dev/kvm that nobody cannot open)"
+fi
+
+if [ ! -c /dev/kvm ]; then
+	skip "run --exit and bench cases: no /dev/kvm"
+	echo "1..$n"
+	[ $failed = 0 ]
+	exit
+fi
 
 for bus in "--mmio 0xc0000000:0x1000" "--pio 0x6000:0x100"; do
 	for v in 1 2; do
@@ -88,6 +129,18 @@ usage "--case" bench --case nope
 usage "--pid" attach --mmio 0xc0000000:0x10
 usage "--pid" attach --pid abc --mmio 0xc0000000:0x10
 usage "--mmio" attach --pid 1
+usage "--mmio" attach --pid 1 --mmio 0xc0000000
+usage "--mmio" attach --pid 1 --mmio 0xc0000000:0
+usage "--mmio" attach --pid 1 --mmio 0xffffffffffffff00:0x200
+usage "--pio" attach --pid 1 --pio 0xfff0:0x100
+usage "--pio" attach --pid 1 --pio 0x10000:0x1
+usage "--pio" attach --pid 1 --mmio 0xc0000000:0x10 --pio 0x6000:0x10
+usage "--pid" attach --pid 0 --mmio 0xc0000000:0x10
+usage "--rings" attach --pid 1 --mmio 0xc0000000:0x10 --rings 0
+usage "--timeout-us" attach --pid 1 --mmio 0xc0000000:0x10 --timeout-us 0
+usage "--duration" attach --pid 1 --mmio 0xc0000000:0x10 --duration -1
+usage "--wait" attach --pid 1 --mmio 0xc0000000:0x10 --wait busy
+usage "unexpected" attach --pid 1 --mmio 0xc0000000:0x10 extra
 
 # attach's errors (no module needed for these).
 err=$($T attach --pid 2147483647 --mmio 0xc0000000:0x10 2>&1); rc=$?
@@ -102,6 +155,8 @@ if [ ! -e /dev/softee ]; then
 	err=$($T attach --pid $vmm --mmio 0xc0000000:0x10 2>&1); rc=$?
 	[ $rc = 1 ] && grep -q "softee.ko is not loaded (insmod build/softee.ko)" <<<"$err" &&
 		ok "attach: module not loaded" || not_ok "attach: module not loaded: $err"
+	error "softee.ko is not loaded (insmod build/softee.ko)" $T run --kmod --count 1
+	error "softee.ko is not loaded (insmod build/softee.ko)" $T bench --case softee_write --count 1
 	if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 		err=$(setpriv --reuid=65534 --regid=65534 --clear-groups $T attach --pid $vmm --mmio 0xc0000000:0x10 2>&1); rc=$?
 		[ $rc = 1 ] && grep -q "permission denied" <<<"$err" && ok "attach: permission" || not_ok "attach: permission: $err"
@@ -112,6 +167,7 @@ if [ ! -e /dev/softee ]; then
 else
 	skip "attach: module not loaded (/dev/softee exists)"
 	skip "attach: permission"
+	skip "run --kmod, bench: module not loaded (/dev/softee exists)"
 fi
 
 echo "1..$n"

@@ -80,7 +80,7 @@ int trap_parse_range(const char *cmd, const char *opt, const char *s, uint8_t bu
 		     uint64_t *base, uint64_t *len)
 {
 	const char *colon = strchr(s, ':');
-	char b[64];
+	char b[64], what[32];
 	uint64_t limit = bus == SOFTEE_BUS_PIO ? 0x10000 : UINT64_MAX;
 
 	if (!colon || colon == s || !colon[1] || (size_t)(colon - s) >= sizeof(b)) {
@@ -90,8 +90,11 @@ int trap_parse_range(const char *cmd, const char *opt, const char *s, uint8_t bu
 	}
 	memcpy(b, s, (size_t)(colon - s));
 	b[colon - s] = 0;
-	if (trap_parse_u64(cmd, opt, b, 0, limit - 1, base) ||
-	    trap_parse_u64(cmd, opt, colon + 1, 1, limit, len))
+	snprintf(what, sizeof(what), "%s base", opt);
+	if (trap_parse_u64(cmd, what, b, 0, limit - 1, base))
+		return -1;
+	snprintf(what, sizeof(what), "%s length", opt);
+	if (trap_parse_u64(cmd, what, colon + 1, 1, limit, len))
 		return -1;
 	if (*base + *len < *base || *base + *len > limit) {
 		trap_usage_error(cmd, "%s: %s ends past %s", opt, s,
