@@ -17,6 +17,8 @@
 #    order, with their sizes and data, and nothing else;
 #  - the read returned the tracer's --read-value (the firmware wrote it back);
 #  - the tracer's counters agree and it exits 0.
+# Then, against a third paused QEMU: a range over its RAM is refused with
+# its reason, and so is a second tracer while a first has the VM.
 #
 # TAP on stdout; exits 1 on any failure, 4 (skip) without QEMU, KVM or
 # softee.ko.
@@ -190,13 +192,60 @@ run_one() {
 		grep -q "writes=11 reads=1 timeouts=0 drops=0 " "$work/trace.$bus.err"
 }
 
+# attach_errors: against a paused QEMU, a range over its RAM is refused
+# with its reason, a second tracer on the VM one of them has is refused,
+# and neither disturbs the first, which still sees the firmware through.
+attach_errors() {
+	local err rc
+	port=$((port + 1))
+	"$qemu" -M pc -accel kvm -m 64 -nodefaults -nographic -no-reboot -S \
+		-bios "$fw" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-monitor "tcp:127.0.0.1:$port,server=on,wait=off" \
+		>"$work/qemu.err.log" 2>&1 &
+	qpid=$!
+	if ! wait_for 60 monitor_up; then
+		not_ok "errors: QEMU starts, paused"
+		sed 's/^/# qemu: /' "$work/qemu.err.log"
+		stop_both
+		return
+	fi
+	err=$("$trap_bin" attach --pid "$qpid" --mmio 0x100000:0x1000 2>&1 >/dev/null)
+	rc=$?
+	check "errors: attach over QEMU's RAM exits 1 and says why (status $rc: $(tail -1 <<<"$err"))" \
+		eval '[ $rc = 1 ] && grep -q "overlaps guest RAM (a memslot): pick an address outside" <<<"$err"'
+
+	"$trap_bin" attach --pid "$qpid" --pio 0x5000:4 --read-value "$read_value" \
+		>"$work/trace.first" 2>"$work/trace.first.err" &
+	tpid=$!
+	if ! wait_for 30 grep -q "reads answer" "$work/trace.first.err"; then
+		not_ok "errors: a first tracer attaches"
+		sed 's/^/# softee-trap: /' "$work/trace.first.err"
+		stop_both
+		return
+	fi
+	err=$("$trap_bin" attach --pid "$qpid" --mmio 0xe0000000:0x1000 2>&1 >/dev/null)
+	rc=$?
+	check "errors: a second tracer on the same VM exits 1 and says why (status $rc: $(tail -1 <<<"$err"))" \
+		eval '[ $rc = 1 ] && grep -q "the VM already has a softee session: close it first" <<<"$err"'
+
+	monitor cont
+	if wait_for 60 dead "$qpid"; then wait "$qpid"; rc=$?; else rc=timeout; fi
+	qpid=
+	kill -TERM "$tpid" 2>/dev/null
+	wait_for 20 dead "$tpid"
+	stop_both
+	check "errors: the first tracer saw the firmware's 11 port writes and its read (QEMU status $rc)" \
+		grep -q "writes=11 reads=1 timeouts=0 drops=0 " "$work/trace.first.err"
+}
+
 echo "TAP version 13"
 command -v "$qemu" >/dev/null || skip_all "no $qemu"
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -c /dev/softee ] || skip_all "softee.ko is not loaded (run in the test VM)"
 [ -x "$trap_bin" ] || skip_all "no $trap_bin (make)"
 [ -f "$fw" ] || skip_all "no $fw (make)"
-echo "1..18"
+echo "1..21"
 run_one pio "--pio 0x5000:4"
 run_one mmio "--mmio 0xe0000000:0x1000"
+attach_errors
 exit $failed
