@@ -6,6 +6,10 @@
 # line; attach's errors without the module; run and bench without /dev/kvm
 # (an empty /dev in a mount namespace), without access to it and without the
 # module. TAP output.
+#
+# With --kmod (a "vm" test: in the test VM, softee.ko loaded), the same
+# `run` matrix, wait strategies and trace through the module instead, and
+# the module's bench cases; the errors and usage checks ran natively.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +21,18 @@ ok() { n=$((n + 1)); echo "ok $n $*"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $* # SKIP"; }
 
+mode=exit
+case ${1:-} in
+'') ;;
+--kmod) mode=kmod ;;
+*) echo "usage: trap_exit_test.sh [--kmod]" >&2; exit 2 ;;
+esac
+
 [ -x "$T" ] || { echo "1..0 # SKIP $T is not built"; exit 4; }
+if [ $mode = kmod ]; then
+	[ -c /dev/kvm ] || { echo "1..0 # SKIP no /dev/kvm"; exit 4; }
+	[ -c /dev/softee ] || { echo "1..0 # SKIP softee.ko is not loaded (run in the test VM)"; exit 4; }
+fi
 
 # A loaded machine is slow: a generous completion timeout.
 tmo="--timeout-us 2000000"
@@ -34,6 +49,7 @@ error() {
 	fi
 }
 
+if [ $mode = exit ]; then
 # No /dev/kvm: where the machine has one, a mount namespace whose /dev
 # is empty stands in for a machine without.
 nokvm="/dev/kvm: No such file or directory: this machine has no KVM"
@@ -55,6 +71,8 @@ else
 	skip "error: /dev/kvm not accessible (needs root, setpriv and a /dev/kvm that nobody cannot open)"
 fi
 
+fi
+
 if [ ! -c /dev/kvm ]; then
 	skip "run --exit and bench cases: no /dev/kvm"
 	echo "1..$n"
@@ -67,8 +85,8 @@ for bus in "--mmio 0xc0000000:0x1000" "--pio 0x6000:0x100"; do
 		for p in write read mixed; do
 			for s in 1 2 4 8 all; do
 				[ "$s" = 8 ] && [[ $bus == --pio* ]] && continue
-				name="run --exit $bus --vcpus $v --program $p --size $s"
-				if out=$($T run --exit --quiet $tmo $bus --vcpus $v --program $p --size $s --count 300 2>&1) &&
+				name="run --$mode $bus --vcpus $v --program $p --size $s"
+				if out=$($T run --$mode --quiet $tmo $bus --vcpus $v --program $p --size $s --count 300 2>&1) &&
 				   grep -q ': OK$' <<<"$out"; then
 					ok "$name"
 				else
@@ -80,22 +98,30 @@ for bus in "--mmio 0xc0000000:0x1000" "--pio 0x6000:0x100"; do
 done
 
 for w in spin yield sleep; do
-	if out=$($T run --exit --quiet $tmo --wait $w --count 500 2>&1); then ok "run --exit --wait $w"
-	else not_ok "run --exit --wait $w"; sed 's/^/# /' <<<"$out"; fi
+	if out=$($T run --$mode --quiet $tmo --wait $w --count 500 2>&1); then ok "run --$mode --wait $w"
+	else not_ok "run --$mode --wait $w"; sed 's/^/# /' <<<"$out"; fi
 done
 
 # --trace prints one line per access.
-out=$($T run --exit --trace --count 16 2>/dev/null)
+out=$($T run --$mode --trace --count 16 2>/dev/null)
 lines=$(grep -c ' vcpu 0 ' <<<"$out")
 [ "$lines" = 16 ] && ok "run --trace prints every access" || { not_ok "run --trace prints every access ($lines lines)"; sed 's/^/# /' <<<"$out"; }
 
-for c in exit_write exit_read exitring_write exitring_read ioeventfd_write coalesced_write; do
+cases="exit_write exit_read exitring_write exitring_read ioeventfd_write coalesced_write"
+[ $mode = kmod ] && cases="null_write softee_write softee_read"
+for c in $cases; do
 	if out=$($T bench --case $c --count 2000 $tmo 2>&1) && grep -qE '^ns_per_access=[0-9]+\.[0-9]$' <<<"$out"; then
 		ok "bench --case $c: $out"
 	else
 		not_ok "bench --case $c"; sed 's/^/# /' <<<"$out"
 	fi
 done
+
+if [ $mode = kmod ]; then
+	echo "1..$n"
+	[ $failed = 0 ]
+	exit
+fi
 
 # Usage errors: exit 2, one line on stderr naming the argument.
 usage() {
