@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1192,47 +1193,96 @@ TEST_F(life, session_closed_during_traffic)
 	EXPECT_LT(0, __atomic_load_n(&e->exits.n, __ATOMIC_RELAXED));
 }
 
+/* fd over a unix socket (SCM_RIGHTS); 0 or -1. */
+static int kt_send_fd(int sock, int fd)
+{
+	char buf[CMSG_SPACE(sizeof(int))] = { 0 }, ch = 'f';
+	struct iovec iov = { .iov_base = &ch, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = buf, .msg_controllen = sizeof(buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+}
+
+/* The fd kt_send_fd sent, or -1. */
+static int kt_recv_fd(int sock)
+{
+	char buf[CMSG_SPACE(sizeof(int))] = { 0 }, ch;
+	struct iovec iov = { .iov_base = &ch, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = buf, .msg_controllen = sizeof(buf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/*
+ * A VMM killed while its vCPU waits on a read: the read ends at once (all
+ * ones to the vCPU, counted as aborted, not as a timeout).  The session
+ * goes to this process first, so that its counters outlive the VMM.
+ */
 TEST_F(life, fatal_signal_while_waiting)
 {
 	struct kt_env *e = &self->e;
-	int pfd[2], st;
+	struct softee_stats st;
 	uint64_t t0, took;
+	int sp[2], wst, fd;
 	struct pollfd p;
 	pid_t pid;
-	char ch;
 
 	if (KT_SKIPPED())
 		return;
-	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		/* a VMM whose vCPU waits on a read nobody answers */
-		close(pfd[0]);
+		close(sp[0]);
 		if (kt_env_open(e, 1, 0, KT_LONG_US, SOFTEE_BUS_MMIO, 0))
 			_exit(2);
 		kt_add(&e->sc[0], KT_READ, e->m.bus, 4, e->m.base, KT_CHECK_NONE, 0);
 		if (kt_start(e, 0, true) || !kt_wait_prod(&e->m.s.rings[0], 1, 10000))
 			_exit(3);
-		if (write(pfd[1], "r", 1) != 1)
+		if (kt_send_fd(sp[1], e->m.s.fd))
 			_exit(4);
 		for (;;)
 			pause();
 	}
-	close(pfd[1]);
-	p.fd = pfd[0];
+	close(sp[1]);
+	p.fd = sp[0];
 	p.events = POLLIN;
 	ASSERT_EQ(1, poll(&p, 1, 20000));
-	ASSERT_EQ(1, read(pfd[0], &ch, 1));
+	fd = kt_recv_fd(sp[0]);
+	close(sp[0]);
+	ASSERT_LE(0, fd);
 	usleep(20000);
 	t0 = kt_now_ns();
 	ASSERT_EQ(0, kill(pid, SIGKILL));
-	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(pid, waitpid(pid, &wst, 0));
 	took = kt_now_ns() - t0;
-	close(pfd[0]);
 	TH_LOG("the killed VMM was gone %.1f ms later", took / 1e6);
-	EXPECT_TRUE(WIFSIGNALED(st));
+	EXPECT_TRUE(WIFSIGNALED(wst));
 	EXPECT_GT(KT_PROMPT_NS, took);
+
+	ASSERT_EQ(0, softee_get_stats(fd, SOFTEE_STATS_SESSION, 0, &st));
+	TH_LOG("reads=%llu aborted=%llu timeouts=%llu", (unsigned long long)st.c.reads,
+	       (unsigned long long)st.c.aborted, (unsigned long long)st.c.timeouts);
+	EXPECT_EQ(1, st.c.reads);
+	EXPECT_EQ(1, st.c.aborted);
+	EXPECT_EQ(0, st.c.timeouts);
+	close(fd);
 }
 
 /* "name=value" pairs after the label of a line of the debugfs file. */
