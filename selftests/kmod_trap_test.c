@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,6 +443,56 @@ TEST_F(trap, reads_answered)
 	EXPECT_EQ(nerr, c.errors);
 	EXPECT_EQ(0, c.timeouts);
 	EXPECT_EQ(0, c.aborted);
+}
+
+/*
+ * A consumer on the vCPU's own CPU: the vCPU's wait hands it the core
+ * (ring.c, softee_wait_step) instead of spinning it away.  With spin_us at
+ * its ceiling, a wait that kept the core would cost every read a whole
+ * spin (1 ms) before the consumer could run.
+ */
+TEST_F(trap, reads_with_consumer_on_the_same_cpu)
+{
+	struct kt_env *e = &self->e;
+	const uint32_t n = 200;
+	struct kt_script *sc = &e->sc[0];
+	struct softee_counters c;
+	cpu_set_t one, was;
+	uint64_t t0, took;
+	long spin_was;
+	uint32_t i;
+
+	if (KT_SKIPPED())
+		return;
+	ASSERT_EQ(0, kt_env_open(e, 1, 0, KT_LONG_US, variant->bus, 0));
+	for (i = 0; i < n; i++)
+		kt_ring_read(sc, e->m.bus, 4, e->m.base + kt_off(i, 4), 0);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	/* the vCPU's and the consumer's threads inherit it */
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	spin_was = kt_param("spin_us", 1000);
+	ASSERT_LE(0, spin_was);
+	ASSERT_EQ(0, kt_consumer_start(&e->m.c, e->m.s.rings, 1, true, 0, n));
+	t0 = kt_now_ns();
+	ASSERT_EQ(0, kt_start(e, 0, true));
+	EXPECT_TRUE(kt_vcpu_wait_done(&e->m.vc[0], 20000));
+	took = kt_now_ns() - t0;
+	EXPECT_TRUE(kt_consumer_wait_seen(&e->m.c, n, 5000));
+	kt_consumer_stop(&e->m.c);
+	kt_param("spin_us", spin_was);
+	sched_setaffinity(0, sizeof(was), &was);
+
+	/* the guest checked every read */
+	ASSERT_EQ(MICROVM_UCALL_DONE, e->m.vc[0].result);
+	TH_LOG("%u reads on one CPU: %.1f us each", n, took / 1e3 / n);
+	/* a wait that kept the core: a whole spin each, measured on this clock */
+	EXPECT_GT(n * 800000ULL, took);
+	kt_check_sums(_metadata, e, &c);
+	EXPECT_EQ(n, c.reads);
+	EXPECT_EQ(n, c.completions);
+	EXPECT_EQ(0, c.timeouts);
 }
 
 TEST_F(trap, read_timeout)

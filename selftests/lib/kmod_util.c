@@ -371,28 +371,34 @@ int kt_kmsg_count(const char *needle)
 	return count;
 }
 
-long kt_stall_probe_ms(long ms)
+long kt_param(const char *name, long v)
 {
-	static const char path[] = "/sys/module/softee/parameters/stall_probe_ms";
-	char buf[32] = "";
+	char path[128], buf[32] = "";
 	long was = -1;
-	FILE *f = fopen(path, "r");
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/sys/module/softee/parameters/%s", name);
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	if (fgets(buf, sizeof(buf), f))
 		was = strtol(buf, NULL, 10);
 	fclose(f);
-	if (was < 0 || ms < 0)
+	if (was < 0 || v < 0)
 		return was;
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	if (fprintf(f, "%ld", ms) < 0)
+	if (fprintf(f, "%ld", v) < 0)
 		was = -1;
 	if (fclose(f))
 		was = -1;
 	return was;
+}
+
+long kt_stall_probe_ms(long ms)
+{
+	return kt_param("stall_probe_ms", ms);
 }
 
 #define KT_NR_COUNTERS (offsetof(struct softee_counters, __reserved) / sizeof(uint64_t))

@@ -174,13 +174,15 @@ bool kt_wait_prod(const struct softee_ring *r, uint32_t n, unsigned int timeout_
  */
 int kt_kmsg_count(const char *needle);
 
-/* a == b for every counter but the reserved ones. */
 /*
- * softee.ko's stall_probe_ms: set it to ms (ms < 0: leave it) and return
- * what it was, or -1 if the parameter cannot be read or written.
+ * softee.ko's parameter name (/sys/module/softee/parameters/NAME): set it
+ * to v (v < 0: leave it) and return what it was, or -1 if it cannot be
+ * read or written.  kt_stall_probe_ms is kt_param("stall_probe_ms", ms).
  */
+long kt_param(const char *name, long v);
 long kt_stall_probe_ms(long ms);
 
+/* a == b for every counter but the reserved ones. */
 bool kt_counters_equal(const struct softee_counters *a, const struct softee_counters *b);
 void kt_counters_add(struct softee_counters *to, const struct softee_counters *from);
 /* One line of counters on stderr, prefixed. */
