@@ -118,33 +118,48 @@ stop_both() {
 	tpid= qpid=
 }
 
-# run_one pio|mmio REGION-OPTION
-run_one() {
-	local bus=$1 region=$2 qrc trc got want
+# start_qemu TAG: QEMU on the firmware, paused, its monitor on a new port
+# (qpid); 1 if its monitor did not come up (reported, QEMU stopped).  The
+# monitor listens before QEMU has built the machine (its RAM is not in KVM
+# yet); it answers a command only from the main loop, after.
+start_qemu() {
 	port=$((port + 1))
-
 	"$qemu" -M pc -accel kvm -m 64 -nodefaults -nographic -no-reboot -S \
 		-bios "$fw" -device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-monitor "tcp:127.0.0.1:$port,server=on,wait=off" \
-		>"$work/qemu.$bus.log" 2>&1 &
+		>"$work/qemu.$1.log" 2>&1 &
 	qpid=$!
-	if ! wait_for 60 monitor_up; then
-		not_ok "$bus: QEMU starts, paused"
-		sed 's/^/# qemu: /' "$work/qemu.$bus.log"
+	if ! wait_for 60 monitor_up || ! monitor "info status"; then
+		not_ok "$1: QEMU starts, paused"
+		sed 's/^/# qemu: /' "$work/qemu.$1.log"
 		stop_both
-		return
+		return 1
 	fi
+}
+
+# start_tracer TAG REGION-OPTION: softee-trap attach on QEMU (tpid), its
+# output in $work/trace.TAG(.err); 1 if it did not attach (reported, both
+# stopped).
+start_tracer() {
+	"$trap_bin" attach --pid "$qpid" $2 --read-value "$read_value" \
+		>"$work/trace.$1" 2>"$work/trace.$1.err" &
+	tpid=$!
+	if ! wait_for 30 grep -q "reads answer" "$work/trace.$1.err"; then
+		not_ok "$1: softee-trap attach --pid QEMU $2"
+		sed 's/^/# softee-trap: /' "$work/trace.$1.err"
+		stop_both
+		return 1
+	fi
+}
+
+# run_one pio|mmio REGION-OPTION
+run_one() {
+	local bus=$1 region=$2 qrc trc got want
+
+	start_qemu "$bus" || return
 	ok "$bus: QEMU starts, paused"
 
-	"$trap_bin" attach --pid "$qpid" $region --read-value "$read_value" \
-		>"$work/trace.$bus" 2>"$work/trace.$bus.err" &
-	tpid=$!
-	if ! wait_for 30 grep -q "reads answer" "$work/trace.$bus.err"; then
-		not_ok "$bus: softee-trap attach --pid QEMU $region"
-		sed 's/^/# softee-trap: /' "$work/trace.$bus.err"
-		stop_both
-		return
-	fi
+	start_tracer "$bus" "$region" || return
 	ok "$bus: softee-trap attach --pid QEMU $region"
 
 	check "$bus: QEMU resumed through its monitor" monitor cont
@@ -193,49 +208,39 @@ run_one() {
 }
 
 # attach_errors: against a paused QEMU, a range over its RAM is refused
+# (--duration: a tracer that attached by mistake ends, and fails the check)
 # with its reason, a second tracer on the VM one of them has is refused,
 # and neither disturbs the first, which still sees the firmware through.
 attach_errors() {
 	local err rc
-	port=$((port + 1))
-	"$qemu" -M pc -accel kvm -m 64 -nodefaults -nographic -no-reboot -S \
-		-bios "$fw" -device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-monitor "tcp:127.0.0.1:$port,server=on,wait=off" \
-		>"$work/qemu.err.log" 2>&1 &
-	qpid=$!
-	if ! wait_for 60 monitor_up; then
-		not_ok "errors: QEMU starts, paused"
-		sed 's/^/# qemu: /' "$work/qemu.err.log"
-		stop_both
-		return
-	fi
-	err=$("$trap_bin" attach --pid "$qpid" --mmio 0x100000:0x1000 2>&1 >/dev/null)
+
+	start_qemu errors || return
+	err=$("$trap_bin" attach --pid "$qpid" --mmio 0x100000:0x1000 --duration 5 2>&1 >/dev/null)
 	rc=$?
 	check "errors: attach over QEMU's RAM exits 1 and says why (status $rc: $(tail -1 <<<"$err"))" \
 		eval '[ $rc = 1 ] && grep -q "overlaps guest RAM (a memslot): pick an address outside" <<<"$err"'
 
-	"$trap_bin" attach --pid "$qpid" --pio 0x5000:4 --read-value "$read_value" \
-		>"$work/trace.first" 2>"$work/trace.first.err" &
-	tpid=$!
-	if ! wait_for 30 grep -q "reads answer" "$work/trace.first.err"; then
-		not_ok "errors: a first tracer attaches"
-		sed 's/^/# softee-trap: /' "$work/trace.first.err"
-		stop_both
-		return
-	fi
-	err=$("$trap_bin" attach --pid "$qpid" --mmio 0xe0000000:0x1000 2>&1 >/dev/null)
+	start_tracer first "--pio 0x5000:4" || return
+	err=$("$trap_bin" attach --pid "$qpid" --mmio 0xe0000000:0x1000 --duration 5 2>&1 >/dev/null)
 	rc=$?
 	check "errors: a second tracer on the same VM exits 1 and says why (status $rc: $(tail -1 <<<"$err"))" \
 		eval '[ $rc = 1 ] && grep -q "the VM already has a softee session: close it first" <<<"$err"'
 
-	monitor cont
-	if wait_for 60 dead "$qpid"; then wait "$qpid"; rc=$?; else rc=timeout; fi
-	qpid=
+	check "errors: QEMU resumed through its monitor" monitor cont
+	if wait_for 60 dead "$qpid"; then
+		wait "$qpid"
+		rc=$?
+		qpid=
+	else
+		rc=timeout
+	fi
 	kill -TERM "$tpid" 2>/dev/null
 	wait_for 20 dead "$tpid"
 	stop_both
-	check "errors: the first tracer saw the firmware's 11 port writes and its read (QEMU status $rc)" \
-		grep -q "writes=11 reads=1 timeouts=0 drops=0 " "$work/trace.first.err"
+	[ "$rc" = 33 ] || sed 's/^/# qemu: /' "$work/qemu.errors.log"
+	sed 's/^/# softee-trap: /' "$work/trace.first.err"
+	check "errors: the firmware ran to its end (status $rc) and the first tracer saw its 11 port writes and its read" \
+		eval '[ "$rc" = 33 ] && grep -q "writes=11 reads=1 timeouts=0 drops=0 " "$work/trace.first.err"'
 }
 
 echo "TAP version 13"
@@ -244,7 +249,7 @@ command -v "$qemu" >/dev/null || skip_all "no $qemu"
 [ -c /dev/softee ] || skip_all "softee.ko is not loaded (run in the test VM)"
 [ -x "$trap_bin" ] || skip_all "no $trap_bin (make)"
 [ -f "$fw" ] || skip_all "no $fw (make)"
-echo "1..21"
+echo "1..22"
 run_one pio "--pio 0x5000:4"
 run_one mmio "--mmio 0xe0000000:0x1000"
 attach_errors
