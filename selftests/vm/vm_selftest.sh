@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Self-test of the test VM runner (vm-run): boots a VM per case and checks
-# vm-run's exit status and output. Prints TAP; exits 0 if all passed, 4
-# (kselftest's skip) if vm-run skips here, 1 otherwise.
+# vm-run's exit status and output. The cases that need no VM (its skips and
+# bad arguments) come first, and run even where vm-run cannot boot a VM.
+# Prints TAP; exits 0 if all passed, 4 (kselftest's skip) if vm-run cannot
+# boot a VM here (the VM cases then print as skipped), 1 on a failure.
 
 set -euo pipefail
 
@@ -50,27 +52,63 @@ expect() {
 	fi
 }
 
-echo "TAP version 13"
-echo "1..11"
+# skips NAME WANT: vm-run skipped: status 4, nothing on stdout, and one
+# line on stderr, "vm-run: SKIP: " with WANT in it.
+skips() {
+	if [[ $rc == 4 && ! -s $TMP/out && $(wc -l <"$TMP/err") == 1 ]] &&
+		grep -q '^vm-run: SKIP: ' "$TMP/err" && grep -qF -- "$2" "$TMP/err"; then
+		result "$1" 1
+	else
+		result "$1" 0 "status $rc, want 4 and one line 'vm-run: SKIP: ...$2...'"
+	fi
+}
 
-# 1: a passing command. Also finds out whether vm-run can run here at all,
+VM_CASES=10 # the cases from "a passing command" on, which boot a VM
+
+echo "TAP version 13"
+echo "1..$((4 + VM_CASES))"
+
+# 1-3: vm-run skips (status 4, with its reason) when the VM cannot run:
+# no QEMU, no kernel image, no modules for the kernel. No VM boots.
+SOFTEE_VM_QEMU=$TMP/no-qemu vm -- true
+skips "no QEMU: skip with the reason" "$TMP/no-qemu not found"
+# Any command that exists passes the QEMU check, and it comes first.
+SOFTEE_VM_QEMU=true vm --kernel "$TMP/no-vmlinuz" -- true
+skips "no kernel image: skip with the reason" "cannot read the kernel image $TMP/no-vmlinuz"
+: >"$TMP/vmlinuz-softee-none"
+SOFTEE_VM_QEMU=true vm --kernel "$TMP/vmlinuz-softee-none" -- true
+skips "no modules for the kernel: skip with the reason" "no modules for kernel softee-none"
+
+# 4: bad arguments.
+vm --timeout x -- true
+if [[ $rc == 2 && $(wc -l <"$TMP/err") == 1 ]]; then
+	result "bad arguments: one line, status 2" 1
+else
+	result "bad arguments: one line, status 2" 0 "status $rc"
+fi
+
+# 5: a passing command. Also finds out whether vm-run can run here at all,
 # and the VM's kernel version.
 t=$EPOCHREALTIME
 vm --timing -- uname -r
 if [[ $rc == 4 ]]; then
 	sed 's/^/# /' "$TMP/err"
-	echo "# SKIP vm-run cannot run here"
+	for ((i = 0; i < VM_CASES; i++)); do
+		n=$((n + 1))
+		echo "ok $n a case that boots a VM # SKIP vm-run cannot run here"
+	done
+	((failed == 0)) || exit 1
 	exit 4
 fi
 expect "a passing command exits 0" 0
 kver=$(head -n 1 "$TMP/out")
 grep -h '^vm-run: timing:' "$TMP/err" | sed "s/^/# /;s/\$/ (wall $(secs "$t")s)/"
 
-# 2: the command's status comes back.
+# 6: the command's status comes back.
 vm -- sh -c 'exit 3'
 expect "sh -c 'exit 3' exits 3" 3
 
-# 3: a warning in the kernel log fails a passing command.
+# 7: a warning in the kernel log fails a passing command.
 vm -- sh -c 'echo "<4>WARNING: fake" >/dev/kmsg'
 if [[ $rc == 1 ]] && grep -q 'WARNING: fake' "$TMP/err"; then
 	result "a kernel WARNING fails the run" 1
@@ -78,11 +116,11 @@ else
 	result "a kernel WARNING fails the run" 0 "status $rc, want 1 and the line on stderr"
 fi
 
-# 4: KVM works inside (nested guests).
+# 8: KVM works inside (nested guests).
 vm -- test -c /dev/kvm
 expect "/dev/kvm exists in the VM" 0
 
-# 5: output, environment and working directory. Only the command's output
+# 9: output, environment and working directory. Only the command's output
 # reaches stdout, a last line without a newline included, and a marker-like
 # line from the command cannot fool the runner.
 # shellcheck disable=SC2016 # expanded in the VM
@@ -95,7 +133,7 @@ else
 	result "output, --env and the working directory" 0 "status $rc or unexpected stdout"
 fi
 
-# 6: the command's timeout.
+# 10: the command's timeout.
 t=$EPOCHREALTIME
 vm --timeout 2 -- sleep 120
 if [[ $rc == 124 ]] && grep -q 'timed out' "$TMP/err"; then
@@ -104,7 +142,7 @@ else
 	result "--timeout kills the command" 0 "status $rc, want 124"
 fi
 
-# 7: --insmod with parameters, with a stock module.
+# 11: --insmod with parameters, with a stock module.
 dummy=$(compgen -G "/lib/modules/$kver/kernel/drivers/net/dummy.ko*" | head -n 1) || true
 if [[ -n $dummy ]]; then
 	vm --insmod "$dummy numdummies=2" -- sh -c 'test -e /sys/class/net/dummy1'
@@ -113,11 +151,11 @@ else
 	result "--insmod with parameters # SKIP no dummy.ko for $kver" 1
 fi
 
-# 8: a kernel crash is a VM failure, not a pass.
+# 12: a kernel crash is a VM failure, not a pass.
 vm -- sh -c 'echo c >/proc/sysrq-trigger; sleep 5'
 expect "a kernel panic fails the run with 125" 125
 
-# 9: --stall kills a VM whose command goes quiet, and only then: the
+# 13: --stall kills a VM whose command goes quiet, and only then: the
 # command prints for longer than the stall, a line at a time.
 t=$EPOCHREALTIME
 vm --stall 5 --timeout 300 -- sh -c 'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 1; done; sleep 300'
@@ -128,7 +166,7 @@ else
 	result "--stall kills a quiet command's VM" 0 "status $rc, want 126 after 8 lines, within 120s ($(secs "$t")s)"
 fi
 
-# 10: ... and the kernel's lines on the console (a wedged VM's soft lockup
+# 14: ... and the kernel's lines on the console (a wedged VM's soft lockup
 # reports) are not the command's: they do not keep the VM alive, even when
 # they come faster than the runner's one-second reads.
 vm --stall 5 --timeout 300 -- sh -c 'echo start; echo on >/proc/sys/kernel/printk_devkmsg
@@ -138,14 +176,6 @@ if [[ $rc == 126 ]] && ! grep -q never "$TMP/out"; then
 	result "--stall does not count the kernel's console lines" 1
 else
 	result "--stall does not count the kernel's console lines" 0 "status $rc, want 126 before 'never'"
-fi
-
-# 11: bad arguments.
-vm --timeout x -- true
-if [[ $rc == 2 && $(wc -l <"$TMP/err") == 1 ]]; then
-	result "bad arguments: one line, status 2" 1
-else
-	result "bad arguments: one line, status 2" 0 "status $rc"
 fi
 
 echo "# $n tests, $failed failed, $(secs "$t_all")s"
