@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The ioctl ABI of softee.ko, without running a guest: struct sizes
- * (too short, too long with garbage, exact), bad arguments, limits and
- * errnos, mmap bounds.  Needs the module (runs in the test VM).
+ * (lib/kmod_sizes.h: too short, too long with garbage, too long zeroed,
+ * exact, each made so that it fails without the module's check), bad
+ * arguments, limits and errnos, mmap bounds.  Needs the module (runs in
+ * the test VM).
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
+#include "kmod_sizes.h"
 #include "softee.h"
 
 /* The raw ioctl: -errno or the result. */
@@ -141,33 +145,24 @@ TEST_F(kmod, attach_exact)
 	close(s);
 }
 
+static void attach_done(struct __test_metadata *_metadata, void *ctx, long ret, void *arg)
+{
+	struct softee_attach *a = arg;
+
+	(void)ctx;
+	EXPECT_NE(0, a->features & SOFTEE_FEAT_MMIO);	/* the answer came back */
+	close(ret);
+}
+
 TEST_F(kmod, attach_sizes)
 {
-	struct {
-		struct softee_attach a;
-		uint8_t tail[16];
-	} big;
 	struct softee_attach a = attach_args(self->b.vm);
-	int s;
+	struct ksz_call c = {
+		.name = "SOFTEE_ATTACH", .fd = self->b.dev, .cmd = SOFTEE_ATTACH,
+		.arg = &a, .ksize = sizeof(a), .min = sizeof(a), .done = attach_done,
+	};
 
-	a.size = 8;
-	EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a));
-	a.size = sizeof(a) - 4;
-	EXPECT_EQ(-EINVAL, __ioc(self->b.dev, SOFTEE_ATTACH, &a));
-
-	memset(&big, 0, sizeof(big));
-	big.a = attach_args(self->b.vm);
-	big.a.size = sizeof(big);
-	big.tail[7] = 0x5a;
-	EXPECT_EQ(-E2BIG, __ioc(self->b.dev, SOFTEE_ATTACH, &big));
-	/* a longer struct whose extra bytes are zero is fine */
-	big.tail[7] = 0;
-	s = __ioc(self->b.dev, SOFTEE_ATTACH, &big);
-	ASSERT_LE(0, s);
-	EXPECT_EQ(0, big.tail[0]);	/* nothing written past our struct */
-	close(s);
-
-	EXPECT_EQ(-EFAULT, __ioc(self->b.dev, SOFTEE_ATTACH, (void *)8));
+	ksz_check(_metadata, &c);
 	EXPECT_EQ(-ENOTTY, __ioc(self->b.dev, _IO(SOFTEE_TYPE, 0x7f), &a));
 }
 
@@ -285,30 +280,48 @@ static long region_del(int s, uint32_t id)
 	return __ioc(s, SOFTEE_REGION_DEL, &d);
 }
 
+/* A good region, for the size checks: the first of the session, id 0. */
+static const struct softee_region good_region = {
+	.size = sizeof(struct softee_region), .bus = SOFTEE_BUS_MMIO, .base = 0xc0000000,
+	.len = 4096,
+};
+
+static void region_add_done(struct __test_metadata *_metadata, void *ctx, long ret, void *arg)
+{
+	struct softee_region *r = arg;
+
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, r->id);
+	EXPECT_EQ(0, region_del(*(int *)ctx, r->id));
+}
+
+static void region_del_done(struct __test_metadata *_metadata, void *ctx, long ret, void *arg)
+{
+	(void)arg;
+	EXPECT_EQ(0, ret);
+	/* the region it removed, back for the next call */
+	EXPECT_EQ(0, region_add(*(int *)ctx, good_region.bus, good_region.base,
+				good_region.len, 0));
+}
+
 TEST_F(session, region_sizes)
 {
-	struct {
-		struct softee_region r;
-		uint8_t tail[8];
-	} big = { .r = { .size = sizeof(big), .base = 0xc0000000, .len = 4096 } };
-	struct softee_region r = { .size = 4, .base = 0xc0000000, .len = 4096 };
-	struct softee_region_del d = { .size = 4 };
+	struct softee_region_del d = { .size = sizeof(d), .id = 0 };
+	struct ksz_call add = {
+		.name = "SOFTEE_REGION_ADD", .fd = self->s, .cmd = SOFTEE_REGION_ADD,
+		.arg = &good_region, .ksize = sizeof(good_region), .min = sizeof(good_region),
+		.done = region_add_done, .ctx = &self->s,
+	};
+	struct ksz_call del = {
+		.name = "SOFTEE_REGION_DEL", .fd = self->s, .cmd = SOFTEE_REGION_DEL,
+		.arg = &d, .ksize = sizeof(d), .min = sizeof(d),
+		.done = region_del_done, .ctx = &self->s,
+	};
 
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_ADD, &r));
-	big.tail[3] = 1;
-	EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_REGION_ADD, &big));
-	big.tail[3] = 0;
-	ASSERT_EQ(0, __ioc(self->s, SOFTEE_REGION_ADD, &big));
-	EXPECT_EQ(0, big.r.id);
-
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_REGION_DEL, &d));
-	{
-		struct { struct softee_region_del d; uint64_t tail; } bd = {
-			.d = { .size = sizeof(bd), .id = 0 }, .tail = 1 };
-		EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_REGION_DEL, &bd));
-		bd.tail = 0;
-		EXPECT_EQ(0, __ioc(self->s, SOFTEE_REGION_DEL, &bd));
-	}
+	ksz_check(_metadata, &add);
+	ASSERT_EQ(0, region_add(self->s, good_region.bus, good_region.base, good_region.len, 0));
+	ksz_check(_metadata, &del);
+	EXPECT_EQ(0, region_del(self->s, 0));
 	EXPECT_EQ(-ENOENT, region_del(self->s, 0));
 }
 
@@ -379,13 +392,27 @@ TEST_F(session, region_limit)
 	}
 }
 
+static void timeout_done(struct __test_metadata *_metadata, void *ctx, long ret, void *arg)
+{
+	struct softee_timeout *t = arg, back = { .size = sizeof(back) };
+
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, t->old_us);
+	/* back to the default: the call did set the new value */
+	EXPECT_EQ(0, __ioc(*(int *)ctx, SOFTEE_SET_TIMEOUT, &back));
+	EXPECT_EQ(t->timeout_us, back.old_us);
+}
+
 TEST_F(session, timeout)
 {
 	struct softee_timeout t = { .size = sizeof(t), .timeout_us = 1234 };
-	struct {
-		struct softee_timeout t;
-		uint32_t tail;
-	} big = { .t = { .size = sizeof(big) }, .tail = 9 };
+	struct ksz_call c = {
+		.name = "SOFTEE_SET_TIMEOUT", .fd = self->s, .cmd = SOFTEE_SET_TIMEOUT,
+		.arg = &t, .ksize = sizeof(t), .min = sizeof(t),
+		.done = timeout_done, .ctx = &self->s,
+	};
+
+	ksz_check(_metadata, &c);
 
 	ASSERT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
 	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, t.old_us);
@@ -397,16 +424,13 @@ TEST_F(session, timeout)
 	t.old_us = 0;
 	t.timeout_us = SOFTEE_TIMEOUT_MAX_US + 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	t.timeout_us = SOFTEE_TIMEOUT_MAX_US;
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, t.old_us);
+	t.old_us = 0;
 	t.timeout_us = 10;
 	t.flags = 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
-	t.flags = 0;
-	t.size = 8;
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
-	EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_SET_TIMEOUT, &big));
-	big.tail = 0;
-	EXPECT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &big));
-	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, big.t.old_us);
 }
 
 /*
@@ -432,24 +456,49 @@ TEST_F(session, signal_msi)
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
 }
 
+static void stats_done(struct __test_metadata *_metadata, void *ctx, long ret, void *arg)
+{
+	struct softee_stats *st = arg;
+
+	(void)ctx;
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, st->ring_flags);
+}
+
 TEST_F(session, stats)
 {
-	struct softee_stats st = { .size = sizeof(st) };
+	struct softee_stats st = { .size = sizeof(st), .scope = SOFTEE_STATS_RING, .index = 1 };
+	struct ksz_call c = {
+		.name = "SOFTEE_GET_STATS", .fd = self->s, .cmd = SOFTEE_GET_STATS,
+		.arg = &st, .ksize = sizeof(st), .min = offsetof(struct softee_stats, c),
+		.done = stats_done,
+	};
 	struct {
 		struct softee_stats st;
 		uint32_t tail;
-	} big = { .st = { .size = sizeof(big) }, .tail = 1 };
+	} big;
 	long id;
 
+	/* the counters are the struct's only optional part */
+	ksz_check(_metadata, &c);
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
 	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	EXPECT_EQ(0, st.c.writes);
 	/* the outputs must come in zero */
 	st.c.reads = 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	st.c.reads = 0;
+	st.c.__reserved[7] = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.c.__reserved[7] = 0;
 	st.ring_flags = 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	st.ring_flags = 0;
+	st.__reserved = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.__reserved = 0;
 	st.index = 1;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	st.scope = SOFTEE_STATS_RING;
@@ -458,6 +507,8 @@ TEST_F(session, stats)
 	EXPECT_EQ(-ENOENT, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	st.scope = SOFTEE_STATS_REGION;
 	st.index = 0;
+	EXPECT_EQ(-ENOENT, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	st.index = SOFTEE_MAX_REGIONS;
 	EXPECT_EQ(-ENOENT, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	id = region_add(self->s, SOFTEE_BUS_MMIO, 0xc0000000, 0x1000, 0);
 	ASSERT_LE(0, id);
@@ -471,13 +522,6 @@ TEST_F(session, stats)
 	st.scope = 0;
 	st.index = 0;
 	st.flags = 2;
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
-	EXPECT_EQ(-E2BIG, __ioc(self->s, SOFTEE_GET_STATS, &big));
-	big.tail = 0;
-	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &big));
-	/* a short struct without the counters is refused */
-	st.flags = 0;
-	st.size = 16;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_GET_STATS, &st));
 	/*
 	 * A caller built before the counters grew (152 bytes, 15 counters and
