@@ -3,8 +3,8 @@
  * The ioctl ABI of softee.ko, without running a guest: struct sizes
  * (lib/kmod_sizes.h: too short, too long with garbage, too long zeroed,
  * exact, each made so that it fails without the module's check), bad
- * arguments, limits and errnos, mmap bounds.  Needs the module (runs in
- * the test VM).
+ * arguments, limits and errnos, mmap bounds; SOFTEE_SIGNAL_MSI on a VM
+ * with an in-kernel irqchip.  Needs the module (runs in the test VM).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -434,25 +434,15 @@ TEST_F(session, timeout)
 }
 
 /*
- * SOFTEE_SIGNAL_MSI: its checks.  This VM has no in-kernel irqchip, so even
- * a good message is EINVAL (KVM's answer); delivery itself is checked end
- * to end by e2e_netns.sh --kmod, whose guest counts the device's MSIs.
+ * SOFTEE_SIGNAL_MSI on a VM without an in-kernel irqchip: KVM's EINVAL,
+ * whatever the message.  The size and field checks are the msi fixture's,
+ * on a VM that has one; delivery itself is checked end to end by
+ * e2e_netns.sh --kmod, whose guest counts the device's MSIs.
  */
-TEST_F(session, signal_msi)
+TEST_F(session, signal_msi_no_irqchip)
 {
 	struct softee_msi m = { .size = sizeof(m), .address_lo = 0xfee00000, .data = 0x41 };
 
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));	/* no irqchip */
-	m.flags = 1;
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
-	m.flags = 0;
-	m.__pad = 1;
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
-	m.__pad = 0;
-	m.__reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
-	m.__reserved[1] = 0;
-	m.size = 8;
 	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
 }
 
@@ -545,6 +535,131 @@ TEST_F(session, session_outlives_vm_fd)
 	self->b.vm = -1;
 	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0001000, 0x1000, 0));
 	EXPECT_EQ(0, region_del(self->s, 0));
+}
+
+/*
+ * SOFTEE_SIGNAL_MSI where it can deliver: a VM with an in-kernel irqchip
+ * (KVM_CREATE_IRQCHIP, before any vCPU) and a session.  The tests add
+ * vCPU 0 (APIC ID 0) themselves, with msi_vcpu().
+ */
+FIXTURE(msi) {
+	struct vm_base b;	/* RAM at 0 */
+	int s;
+	int vcpu;
+};
+
+FIXTURE_SETUP(msi)
+{
+	self->s = self->vcpu = -1;
+	vm_base_setup(_metadata, &self->b, 0);
+	ASSERT_EQ(0, ioctl(self->b.vm, KVM_CREATE_IRQCHIP, 0));
+	self->s = attach(self->b.dev, self->b.vm);
+	ASSERT_LE(0, self->s);
+}
+
+FIXTURE_TEARDOWN(msi)
+{
+	if (self->vcpu >= 0)
+		close(self->vcpu);
+	if (self->s >= 0)
+		close(self->s);
+	vm_base_teardown(&self->b);
+}
+
+#define MSI_ADDR(apic_id)	(0xfee00000u | (apic_id) << 12)	/* physical, fixed */
+#define MSI_VECTOR		0x41
+#define APIC_SPIV		0xf0
+#define APIC_SPIV_ENABLED	(1u << 8)
+
+/*
+ * vCPU 0.  Its local APIC comes out of reset enabled in the APIC base MSR
+ * but software-disabled (SPIV 0xff), and KVM accepts no fixed interrupt
+ * there; sw_enable sets SPIV's enable bit, as a guest's kernel does.
+ */
+static void msi_vcpu(struct __test_metadata *_metadata, FIXTURE_DATA(msi) *self, bool sw_enable)
+{
+	struct kvm_lapic_state lapic;
+	uint32_t spiv;
+
+	self->vcpu = ioctl(self->b.vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, self->vcpu);
+	if (!sw_enable)
+		return;
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_LAPIC, &lapic));
+	memcpy(&spiv, lapic.regs + APIC_SPIV, sizeof(spiv));
+	spiv |= APIC_SPIV_ENABLED;
+	memcpy(lapic.regs + APIC_SPIV, &spiv, sizeof(spiv));
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_LAPIC, &lapic));
+}
+
+static void msi_done(struct __test_metadata *_metadata, void *ctx, long ret, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	EXPECT_EQ(1, ret);	/* one vCPU reached */
+}
+
+TEST_F(msi, sizes)
+{
+	struct softee_msi m = {
+		.size = sizeof(m), .address_lo = MSI_ADDR(0), .data = MSI_VECTOR,
+	};
+	struct ksz_call c = {
+		.name = "SOFTEE_SIGNAL_MSI", .fd = self->s, .cmd = SOFTEE_SIGNAL_MSI,
+		.arg = &m, .ksize = sizeof(m), .min = sizeof(m), .done = msi_done,
+	};
+
+	msi_vcpu(_metadata, self, true);
+	ksz_check(_metadata, &c);
+}
+
+TEST_F(msi, fields)
+{
+	struct softee_msi m = {
+		.size = sizeof(m), .address_lo = MSI_ADDR(0), .data = MSI_VECTOR,
+	};
+
+	msi_vcpu(_metadata, self, true);
+	EXPECT_EQ(1, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	m.flags = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	m.flags = 1u << 31;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	m.flags = 0;
+	m.__pad = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	m.__pad = 0;
+	m.__reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	m.__reserved[0] = 0;
+	m.__reserved[1] = 1ULL << 63;
+	EXPECT_EQ(-EINVAL, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	m.__reserved[1] = 0;
+	EXPECT_EQ(1, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+	/* an APIC ID no vCPU has: KVM drops the message, 0 vCPUs reached */
+	m.address_lo = MSI_ADDR(5);
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+}
+
+/* A VM with no vCPU: KVM finds no destination at all (its bare -1). */
+TEST_F(msi, no_vcpu)
+{
+	struct softee_msi m = {
+		.size = sizeof(m), .address_lo = MSI_ADDR(0), .data = MSI_VECTOR,
+	};
+
+	EXPECT_EQ(-ENXIO, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
+}
+
+/* The destination's APIC is software-disabled: not accepted, 0. */
+TEST_F(msi, apic_disabled)
+{
+	struct softee_msi m = {
+		.size = sizeof(m), .address_lo = MSI_ADDR(0), .data = MSI_VECTOR,
+	};
+
+	msi_vcpu(_metadata, self, false);
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_SIGNAL_MSI, &m));
 }
 
 TEST_HARNESS_MAIN
