@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -164,6 +165,40 @@ TEST_F(kmod, attach_sizes)
 
 	ksz_check(_metadata, &c);
 	EXPECT_EQ(-ENOTTY, __ioc(self->b.dev, _IO(SOFTEE_TYPE, 0x7f), &a));
+}
+
+/*
+ * The session fd cannot be had (EMFILE) or the answer cannot be written
+ * back (EFAULT): no session is left behind, the VM can be attached again.
+ */
+TEST_F(kmod, attach_unwinds)
+{
+	struct softee_attach *ro;
+	struct rlimit old, lim;
+	int s, next;
+
+	next = open("/dev/null", O_RDONLY);	/* the lowest free fd */
+	ASSERT_LE(0, next);
+	close(next);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	lim = old;
+	lim.rlim_cur = next;	/* no fd is free below the limit */
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	EXPECT_EQ(-EMFILE, attach(self->b.dev, self->b.vm));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	s = attach(self->b.dev, self->b.vm);
+	EXPECT_LE(0, s);
+	close(s);
+
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = attach_args(self->b.vm);
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, __ioc(self->b.dev, SOFTEE_ATTACH, ro));
+	munmap(ro, 4096);
+	s = attach(self->b.dev, self->b.vm);
+	EXPECT_LE(0, s);
+	close(s);
 }
 
 TEST_F(kmod, attach_not_a_vm)
@@ -323,6 +358,26 @@ TEST_F(session, region_sizes)
 	ksz_check(_metadata, &del);
 	EXPECT_EQ(0, region_del(self->s, 0));
 	EXPECT_EQ(-ENOENT, region_del(self->s, 0));
+}
+
+/*
+ * The answer cannot be written back: EFAULT, and the region stays, as
+ * documented (user space finds it by its stats, or closes the session).
+ */
+TEST_F(session, region_add_fault)
+{
+	struct softee_stats st = { .size = sizeof(st), .scope = SOFTEE_STATS_REGION };
+	struct softee_region *ro;
+
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = good_region;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, __ioc(self->s, SOFTEE_REGION_ADD, ro));
+	munmap(ro, 4096);
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_GET_STATS, &st));
+	EXPECT_EQ(-EEXIST, region_add(self->s, good_region.bus, good_region.base, good_region.len, 0));
+	EXPECT_EQ(0, region_del(self->s, 0));
 }
 
 TEST_F(session, region_bad)
@@ -535,6 +590,45 @@ TEST_F(session, session_outlives_vm_fd)
 	self->b.vm = -1;
 	EXPECT_LE(0, region_add(self->s, SOFTEE_BUS_MMIO, 0xc0001000, 0x1000, 0));
 	EXPECT_EQ(0, region_del(self->s, 0));
+}
+
+/*
+ * Every session ioctl needs CAP_SYS_ADMIN too, checked before its
+ * argument: a session fd passed down to an unprivileged process is
+ * refused, and so is a bad pointer or an unknown command there.
+ */
+TEST_F(session, not_root)
+{
+	static const unsigned long cmds[] = {
+		SOFTEE_REGION_ADD, SOFTEE_REGION_DEL, SOFTEE_SET_TIMEOUT, SOFTEE_GET_STATS,
+		SOFTEE_CFG_ADD, SOFTEE_CFG_DEL, SOFTEE_SIGNAL_MSI, _IO(SOFTEE_TYPE, 0x7f),
+	};
+	struct softee_timeout t = { .size = sizeof(t), .timeout_us = 1234 };
+	pid_t pid = fork();
+	unsigned int i;
+	int st;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresuid(65534, 65534, 65534))
+			_exit(100);
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			if (__ioc(self->s, cmds[i], (void *)8) != -EPERM)
+				_exit(1 + i);
+		}
+		_exit(__ioc(self->s, SOFTEE_SET_TIMEOUT, &t) == -EPERM ? 0 : 99);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		TH_LOG("the child ended with status 0x%x (1 + the index of the command that was not EPERM)",
+		       st);
+	}
+	/* root's own call went through: the child changed nothing */
+	t.timeout_us = 0;
+	EXPECT_EQ(0, __ioc(self->s, SOFTEE_SET_TIMEOUT, &t));
+	EXPECT_EQ(SOFTEE_TIMEOUT_DEFAULT_US, t.old_us);
+	EXPECT_EQ(-ENOTTY, __ioc(self->s, _IO(SOFTEE_TYPE, 0x7f), &t));
+	EXPECT_EQ(-ENOTTY, __ioc(self->s, SOFTEE_ATTACH, &t));
 }
 
 /*
