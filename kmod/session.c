@@ -144,8 +144,9 @@ static long softee_signal_msi(struct softee_session *s, void __user *u)
 	km.data = m.data;
 	ret = softee_send_msi(s->kvm, &km);
 	/*
-	 * No vCPU has the destination: KVM answers a bare -1, which user space
-	 * would read as EPERM (no CAP_SYS_ADMIN).  Say what it is.
+	 * KVM found no vCPU to offer the message to (a VM without vCPUs; a
+	 * VM with vCPUs answers 0 for an APIC ID none has): a bare -1, which
+	 * user space would read as EPERM (no CAP_SYS_ADMIN).  Say what it is.
 	 */
 	return ret == -1 ? -ENXIO : ret;
 }

@@ -32,7 +32,8 @@
  * What each errno means here:
  *
  * - EPERM:	  the caller lacks CAP_SYS_ADMIN.
- * - EFAULT:	  the argument pointer is bad.
+ * - EFAULT:	  the argument pointer is bad, or the answer cannot be
+ *		  written back.
  * - EINVAL:	  size smaller than the first release of the struct, an
  *		  unknown flag, a reserved field not zero, or a field out of
  *		  its documented range (ring count, ring size, length, bus,
@@ -54,9 +55,12 @@
  *		  SOFTEE_MAX_CFG config traps, or KVM's I/O bus is full.
  * - ENOENT:	  no region, config trap or ring with that id.
  * - ENOMEM:	  out of memory.
+ * - EMFILE:	  SOFTEE_ATTACH: no fd is free below RLIMIT_NOFILE for the
+ *		  session.
  * - EOPNOTSUPP:  SOFTEE_SIGNAL_MSI where the module found no
  *		  kvm_send_userspace_msi at load (SOFTEE_FEAT_MSI clear).
- * - ENXIO:	  SOFTEE_SIGNAL_MSI: no vCPU has the destination APIC ID.
+ * - ENXIO:	  SOFTEE_SIGNAL_MSI: KVM found no vCPU to offer the
+ *		  message to (a VM without vCPUs).
  */
 #define SOFTEE_TYPE		0xE5
 
@@ -430,8 +434,9 @@ struct softee_stats {
  * ioctl from a process other than the VMM's with EIO: a poller that took
  * a running QEMU's VM fd with pidfd_getfd cannot inject into it itself.
  * Needs the VM's in-kernel irqchip (EINVAL otherwise).  Returns what
- * KVM's injection returns: > 0 the number of vCPUs it reached, 0 when it
- * was coalesced, or -1 with errno.
+ * KVM's injection returns: > 0 the number of vCPUs whose local APIC took
+ * it, 0 when none did (the destination's APIC is software-disabled, or no
+ * vCPU has its APIC ID), or -1 with errno.
  */
 
 /**

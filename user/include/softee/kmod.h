@@ -83,7 +83,7 @@ int softee_cfg_del(int session_fd, uint32_t id);
 
 /*
  * SOFTEE_SIGNAL_MSI: an MSI into the session's VM (KVM_SIGNAL_MSI's answer:
- * > 0 delivered, 0 coalesced), or -errno.
+ * > 0 delivered, 0 taken by no vCPU), or -errno.
  */
 int __softee_signal_msi(int session_fd, uint64_t address, uint32_t data);
 
