@@ -150,7 +150,8 @@
 #define SOFTEE_OFF_RINGS	0ULL	/* mmap offset of ring 0 */
 
 #define SOFTEE_RING_F_CORRUPT	(1U << 0) /* indices made no sense; ring off */
-#define SOFTEE_RING_F_DEAD	(1U << 1) /* session closing */
+#define SOFTEE_RING_F_DEAD	(1U << 1) /* session torn down (after the
+					   * last mapping: no consumer sees it) */
 #define SOFTEE_RING_F_STALLED	(1U << 2) /* the consumer missed a deadline:
 					   * accesses fail fast (above) */
 
