@@ -149,12 +149,12 @@ else
 	result "bad arguments: one line, status 2" 0 "status $rc"
 fi
 
-# 5: every pattern of vm-run's has a sample line above, which matches that
+# 5: every pattern of vm-run's and l2-run's (lib/klog.sh) has a sample line above, which matches that
 # pattern alone, so that the VM cases below test each of them.
-klog_bad=$(sed -n "s/^readonly KLOG_BAD='\(.*\)'\$/\1/p" "$VM_RUN")
+klog_bad=$(sed -n "s/^readonly KLOG_BAD='\(.*\)'\$/\1/p" "$HERE/lib/klog.sh")
 IFS='|' read -ra klog_alts <<<"$klog_bad"
 why=()
-((${#klog_alts[@]})) || why+=("no KLOG_BAD in $VM_RUN")
+((${#klog_alts[@]})) || why+=("no KLOG_BAD in $HERE/lib/klog.sh")
 for a in ${klog_alts[@]+"${klog_alts[@]}"}; do
 	found=0
 	for p in "${klog_pats[@]}"; do [[ $p == "$a" ]] && found=1; done
