@@ -117,6 +117,17 @@ for c in $cases; do
 	fi
 done
 
+# --laps: the median lap's figure, and the laps' spread on stderr.
+out=$($T bench --case "${cases%% *}" --count 2000 --laps 10 $tmo 2>&1)
+laps=$(sed -n 's/^softee-trap: 10 laps: fastest \([0-9.]*\), median \([0-9.]*\), slowest \([0-9.]*\) ns per access$/\1 \2 \3/p' <<<"$out")
+nspa=$(sed -n 's/^ns_per_access=\([0-9]*\.[0-9]\)$/\1/p' <<<"$out")
+if [ -n "$laps" ] && [ -n "$nspa" ] &&
+   awk -v l="$laps" -v m="$nspa" 'BEGIN { split(l, a, " "); exit !(a[1] > 0 && a[1] <= a[2] && a[2] <= a[3] && a[2] == m) }'; then
+	ok "bench --case ${cases%% *} --laps 10: $(tr '\n' ' ' <<<"$out")"
+else
+	not_ok "bench --case ${cases%% *} --laps 10"; sed 's/^/# /' <<<"$out"
+fi
+
 if [ $mode = kmod ]; then
 	echo "1..$n"
 	[ $failed = 0 ]
@@ -152,6 +163,10 @@ usage "--program" run --program rw
 usage "--bogus" run --bogus
 usage "--case" bench
 usage "--case" bench --case nope
+usage "--laps" bench --case exit_write --laps 0
+usage "--laps" bench --case exit_write --laps 1001
+usage "--laps" bench --case exit_write --count 5 --laps 10
+usage "--laps" run --laps 3
 usage "--pid" attach --mmio 0xc0000000:0x10
 usage "--pid" attach --pid abc --mmio 0xc0000000:0x10
 usage "--mmio" attach --pid 1

@@ -27,6 +27,8 @@ struct trap_vcpu {
 	int done;			/* atomic: the thread finished */
 	int result;			/* 0: the guest finished cleanly */
 	uint64_t t_start, t_end;	/* CLOCK_MONOTONIC at the two syncs */
+	uint64_t *lap_end;		/* bench --laps: at each lap's sync */
+	uint32_t laps_seen;
 	uint64_t tsc;			/* the guest's rdtsc delta */
 	uint64_t exits;			/* accesses that exited to us */
 	int cpu;			/* pinned there; -1: not pinned */
@@ -219,6 +221,10 @@ static void *trap_vcpu_main(struct microvm_vcpu *v, void *arg)
 			} else if (uc.args[0] == TRAP_SYNC_END) {
 				tv->t_end = softee_now_ns();
 				tv->tsc = uc.args[1];
+			} else if (uc.args[0] == TRAP_SYNC_LAP && tv->lap_end &&
+				   uc.args[1] == tv->laps_seen &&
+				   tv->laps_seen + 1 < tv->e->o->laps) {
+				tv->lap_end[tv->laps_seen++] = softee_now_ns();
 			}
 			continue;
 		}
@@ -393,10 +399,10 @@ static int trap_setup_guest(struct trap_engine *e)
 		if (o->bcase == TRAP_CASE_RUN)
 			ret = microvm_vcpu_set_entry(v, trap_guest_run, 2, gpa, (uint64_t)i);
 		else
-			ret = microvm_vcpu_set_entry(v, trap_guest_bench, 4, o->base, o->count,
+			ret = microvm_vcpu_set_entry(v, trap_guest_bench, 5, o->base, o->count,
 						     (uint64_t)(trap_case_read(o->bcase) ?
 								TRAP_OP_READ : TRAP_OP_WRITE),
-						     (uint64_t)o->bus);
+						     (uint64_t)o->bus, (uint64_t)o->laps);
 		if (ret)
 			return ret;
 	}
@@ -448,6 +454,42 @@ static void trap_counters_add(struct softee_counters *to, const struct softee_co
 	to->stalled += from->stalled;
 }
 
+static int trap_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * bench --laps: each lap's ns per access, and their median into *median.
+ * 0, or -1 if the guest's laps were not all seen.
+ */
+static int trap_lap_median(const struct trap_engine *e, const struct trap_vcpu *tv,
+			   double *median)
+{
+	uint32_t laps = e->o->laps, k;
+	uint64_t from = tv->t_start, to, n;
+	double *per = calloc(laps, sizeof(*per));
+
+	if (!per || tv->laps_seen + 1 != laps) {
+		free(per);
+		return -1;
+	}
+	for (k = 0; k < laps; k++) {
+		to = k + 1 < laps ? tv->lap_end[k] : tv->t_end;
+		n = e->o->count / laps + (k < e->o->count % laps);
+		per[k] = to > from ? (double)(to - from) / (double)n : 0;
+		from = to;
+	}
+	qsort(per, laps, sizeof(*per), trap_cmp_double);
+	*median = laps % 2 ? per[laps / 2] : (per[laps / 2 - 1] + per[laps / 2]) / 2;
+	fprintf(stderr, TRAP_NAME ": %u laps: fastest %.1f, median %.1f, slowest %.1f ns per access\n",
+		laps, per[0], *median, per[laps - 1]);
+	free(per);
+	return 0;
+}
+
 static int trap_results(struct trap_engine *e, double *ns_per_access)
 {
 	struct trap_opts *o = e->o;
@@ -479,6 +521,12 @@ static int trap_results(struct trap_engine *e, double *ns_per_access)
 			ok = false;
 	}
 	*ns_per_access = timed && total ? (double)ns / (double)total : 0;
+	if (timed && o->bcase != TRAP_CASE_RUN && o->laps > 1 &&
+	    trap_lap_median(e, &e->vc[0], ns_per_access)) {
+		fprintf(stderr, TRAP_NAME ": %u of %u lap syncs came back\n",
+			e->vc[0].laps_seen, o->laps - 1);
+		timed = false;
+	}
 	if (!timed)
 		ok = false;
 
@@ -567,6 +615,8 @@ static void trap_teardown(struct trap_engine *e)
 			softee_ring_free(&e->exit_rings[i]);
 		free(e->exit_rings);
 	}
+	for (i = 0; e->vc && i < e->o->nr_vcpus; i++)
+		free(e->vc[i].lap_end);
 	free(e->vc);
 }
 
@@ -596,6 +646,15 @@ int trap_engine(struct trap_opts *o, double *ns_per_access)
 		e.vc[i].e = &e;
 		e.vc[i].id = i;
 		e.vc[i].cpu = -1;
+		if (o->laps > 1) {
+			e.vc[i].lap_end = calloc(o->laps - 1, sizeof(uint64_t));
+			if (!e.vc[i].lap_end) {
+				while (i--)
+					free(e.vc[i].lap_end);
+				free(e.vc);
+				return 1;
+			}
+		}
 	}
 	e.drain_cpu = -1;
 	e.resp.cpu = -1;

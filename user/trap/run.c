@@ -20,7 +20,7 @@
 enum {
 	OPT_KMOD = 256, OPT_EXIT, OPT_PROGRAM, OPT_SIZE, OPT_COUNT, OPT_VCPUS,
 	OPT_MMIO, OPT_PIO, OPT_WAIT, OPT_QUIET, OPT_TRACE, OPT_TIMEOUT, OPT_ENTRIES,
-	OPT_MAXSEC, OPT_CASE, OPT_HELP, OPT_PIN, OPT_NOPIN, OPT_PAUSE,
+	OPT_MAXSEC, OPT_CASE, OPT_HELP, OPT_PIN, OPT_NOPIN, OPT_PAUSE, OPT_LAPS,
 };
 
 static const struct option trap_run_longopts[] = {
@@ -40,6 +40,7 @@ static const struct option trap_run_longopts[] = {
 	{ "ring-entries", required_argument, NULL, OPT_ENTRIES },
 	{ "max-seconds", required_argument, NULL, OPT_MAXSEC },
 	{ "case", required_argument, NULL, OPT_CASE },
+	{ "laps", required_argument, NULL, OPT_LAPS },
 	{ "pin", no_argument, NULL, OPT_PIN },
 	{ "no-pin", no_argument, NULL, OPT_NOPIN },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -125,8 +126,9 @@ static int trap_parse(int argc, char **argv, struct trap_opts *o, bool bench)
 			      c == OPT_SIZE || c == OPT_VCPUS || c == OPT_TRACE))
 			return trap_usage_error(o->cmd, "--%s: not a bench option (the case decides it)",
 						trap_opt_name(c));
-		if (!bench && c == OPT_CASE)
-			return trap_usage_error(o->cmd, "--case: only for '" TRAP_NAME " bench'");
+		if (!bench && (c == OPT_CASE || c == OPT_LAPS))
+			return trap_usage_error(o->cmd, "--%s: only for '" TRAP_NAME " bench'",
+						trap_opt_name(c));
 		switch (c) {
 		case OPT_KMOD:
 		case OPT_EXIT:
@@ -217,6 +219,11 @@ static int trap_parse(int argc, char **argv, struct trap_opts *o, bool bench)
 			o->bcase = trap_cases[i].c;
 			case_given = true;
 			break;
+		case OPT_LAPS:
+			if (trap_parse_u64(o->cmd, "--laps", optarg, 1, TRAP_MAX_LAPS, &v))
+				return TRAP_EXIT_USAGE;
+			o->laps = (uint32_t)v;
+			break;
 		case OPT_PIN:
 		case OPT_NOPIN:
 			o->pin = c == OPT_PIN;
@@ -234,6 +241,9 @@ static int trap_parse(int argc, char **argv, struct trap_opts *o, bool bench)
 		return trap_usage_error(o->cmd, "'%s': unexpected argument", argv[optind]);
 	if (bench && !case_given)
 		return trap_usage_error(o->cmd, "--case is missing");
+	if (o->laps > o->count)
+		return trap_usage_error(o->cmd, "--laps: %u laps of %llu accesses: give --count at least --laps",
+					o->laps, (unsigned long long)o->count);
 	o->wait.pause_every = pause_every;	/* whatever --wait came after it */
 	return trap_check_range(o, pio_given);
 }
@@ -248,6 +258,7 @@ static void trap_opts_init(struct trap_opts *o, const char *cmd)
 	o->size = 0;
 	o->nr_vcpus = 1;
 	o->count = TRAP_RUN_COUNT;
+	o->laps = 1;
 	o->bus = SOFTEE_BUS_MMIO;
 	o->base = TRAP_DEFAULT_BASE;
 	o->len = TRAP_DEFAULT_LEN;
@@ -298,12 +309,13 @@ int trap_cmd_bench(int argc, char **argv)
 	if (ret < 0) {
 		printf("usage: " TRAP_NAME " bench --case CASE [--count N] [--mmio BASE:LEN | --pio BASE:LEN]\n"
 		       "           [--wait spin|yield|sleep] [--pause-every N] [--timeout-us N]\n"
-		       "           [--ring-entries N] [--quiet] [--pin|--no-pin]\n"
+		       "           [--ring-entries N] [--laps N] [--quiet] [--pin|--no-pin]\n"
 		       "CASE: null_write softee_write softee_read (need softee.ko), exit_write exit_read,\n"
 		       "      exitring_write exitring_read, ioeventfd_write, coalesced_write\n"
 		       "--timeout-us defaults to 1000000 here (reads and full rings wait up to 1 s)\n"
 		       "prints ns_per_access=<float> on stdout: host CLOCK_MONOTONIC between the guest's\n"
-		       "ucalls around a loop of --count 4-byte accesses to one address (default 100000)\n");
+		       "ucalls around a loop of --count 4-byte accesses to one address (default 100000);\n"
+		       "with --laps N, the loop is timed in N laps and the median lap's figure printed\n");
 		return 0;
 	}
 	if (ret)

@@ -43,6 +43,8 @@ enum trap_case {
 	TRAP_CASE_COALESCED_WRITE, /* KVM_REGISTER_COALESCED_MMIO, ring drained */
 };
 
+#define TRAP_MAX_LAPS	1000
+
 struct trap_opts {
 	const char *cmd;		/* "run", "bench" */
 	enum trap_mode mode;
@@ -51,6 +53,8 @@ struct trap_opts {
 	uint32_t size;			/* 1, 2, 4, 8; 0 = all */
 	uint32_t nr_vcpus;
 	uint64_t count;			/* accesses per vCPU */
+	uint32_t laps;			/* bench: timed in this many laps, the
+					 * median lap's figure reported (1) */
 	uint8_t bus;			/* SOFTEE_BUS_* */
 	uint64_t base, len;
 	struct softee_wait wait;

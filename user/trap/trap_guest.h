@@ -11,6 +11,7 @@ struct trap_params;
 void trap_guest_run(const struct trap_params *p, uint64_t vcpu);
 
 /* count 4-byte accesses to one address: op TRAP_OP_*, bus TRAP_BUS_*. */
-void trap_guest_bench(uint64_t addr, uint64_t count, uint64_t op, uint64_t bus);
+void trap_guest_bench(uint64_t addr, uint64_t count, uint64_t op, uint64_t bus,
+		      uint64_t laps);
 
 #endif /* _TRAP_GUEST_H */

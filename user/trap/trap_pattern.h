@@ -23,6 +23,7 @@
 /* GUEST_SYNC stages around the measured loop. */
 #define TRAP_SYNC_START		1
 #define TRAP_SYNC_END		2
+#define TRAP_SYNC_LAP		3	/* bench: a lap ended (arg: its index) */
 
 /* In guest memory; the host fills it before the vCPUs start. */
 struct trap_params {
