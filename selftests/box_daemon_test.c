@@ -528,6 +528,14 @@ TEST_F(daemon, control_socket_and_sigterm)
 		TH_LOG("%s", out);
 	}
 	EXPECT_NE(NULL, strstr(out, "\"rate_app_limited\":"));
+	/* the rate control's settings as the box runs with them: the defaults */
+	EXPECT_NE(NULL, strstr(out, "\"rate_target_delay_ns\":500000,\"rate_interval_ns\":100000,")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(NULL, strstr(out, "\"rate_md_num\":1,\"rate_md_den\":2,"));
+	EXPECT_NE(NULL, strstr(out, "\"rate_bucket_bytes\":65536,"));
+	EXPECT_NE(NULL, strstr(out, "\"rate_samples\":"));
+	EXPECT_NE(NULL, strstr(out, "\"rate_blocked\":"));
 	ASSERT_NE(NULL, ctl(self->sock, "nonsense", out, sizeof(out)));
 	EXPECT_EQ(0, strncmp(out, "error: ", 7));
 	/* configured by us, the box says whose the device is */

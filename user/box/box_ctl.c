@@ -407,12 +407,25 @@ static size_t cmd_peers(struct softee_box *box, struct out *o)
 		f_dbl(o, "last_seen_ms", lp->last_seen_ns && box->now > lp->last_seen_ns ?
 		      (double)(box->now - lp->last_seen_ns) / 1e6 : 0.0);
 		f_u64(o, "srtt_ns", p->rc.srtt_ns);
+		f_u64(o, "min_rtt_ns", p->rc.min_rtt_ns == UINT64_MAX ? 0 : p->rc.min_rtt_ns);
 		f_u64(o, "rate_Bps", p->rc.rate_Bps);
 		f_u64(o, "rate_max_Bps", p->rc.cfg.rate_max_Bps);
 		f_bool(o, "pacing", !p->rc.cfg.no_pacing);
 		f_u64(o, "tx_paced", p->stats.tx_paced);
 		f_u64(o, "rate_cuts", p->rc.stats.decreases);
 		f_u64(o, "rate_app_limited", p->rc.stats.app_limited);
+		/* the rate control's settings and the rest of its counts */
+		f_u64(o, "rate_min_Bps", p->rc.cfg.rate_min_Bps);
+		f_u64(o, "rate_ai_step_Bps", p->rc.cfg.ai_step_Bps);
+		f_u64(o, "rate_md_num", p->rc.cfg.md_num);
+		f_u64(o, "rate_md_den", p->rc.cfg.md_den);
+		f_u64(o, "rate_target_delay_ns", p->rc.cfg.target_delay_ns);
+		f_u64(o, "rate_interval_ns", p->rc.cfg.interval_ns);
+		f_u64(o, "rate_bucket_bytes", p->rc.cfg.bucket_bytes);
+		f_u64(o, "rate_samples", p->rc.stats.samples);
+		f_u64(o, "rate_increases", p->rc.stats.increases);
+		f_u64(o, "rate_timeout_cuts", p->rc.stats.timeouts);
+		f_u64(o, "rate_blocked", p->rc.stats.blocked);
 		f_u64(o, "tx_tlps", p->stats.tx_tlps);
 		f_u64(o, "rx_tlps", p->stats.rx_tlps);
 		f_u64(o, "tx_retrans", p->stats.tx_retrans);
