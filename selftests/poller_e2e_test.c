@@ -482,6 +482,13 @@ TEST_F_TIMEOUT(e2e, registers_dma_msi_and_bad_dma, 120)
 	EXPECT_NE(NULL, strstr(answer, "\"state\":\"ready\""));
 	ASSERT_LT(0, softee_poller_ctl_command(self->p, "counters", answer, 65536));
 	EXPECT_NE(NULL, strstr(answer, "session: up"));
+	/* the rate control's settings, as the session runs with them */
+	ASSERT_LT(0, softee_poller_ctl_command(self->p, "counters json", answer, 65536));
+	EXPECT_NE(NULL, strstr(answer, "\"md_num\":1,\"md_den\":2,\"target_delay_ns\":500000,"
+				       "\"interval_ns\":100000,\"bucket_bytes\":65536,")) {
+		TH_LOG("%s", answer);
+	}
+	EXPECT_NE(NULL, strstr(answer, "\"samples\":"));
 	EXPECT_EQ(-EINVAL, softee_poller_ctl_command(self->p, "frobnicate", answer, 65536));
 	/*
 	 * Clients that go away before they read (no SIGPIPE may end the

@@ -261,7 +261,10 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 			sb_printf(s, ",\"session\":{\"up\":%s,\"tx_tlps\":%llu,\"rx_tlps\":%llu,\"tx_frames\":%llu,"
 				  "\"rx_frames\":%llu,\"retrans\":%llu,\"timeouts\":%llu,\"tlps_dropped\":%llu,"
 				  "\"rate_Bps\":%llu,\"rate_max_Bps\":%llu,\"srtt_ns\":%llu,\"min_rtt_ns\":%llu,"
-				  "\"rate_cuts\":%llu,\"rate_app_limited\":%llu}}",
+				  "\"rate_cuts\":%llu,\"rate_app_limited\":%llu,\"rate\":{\"min_Bps\":%llu,"
+				  "\"ai_step_Bps\":%llu,\"md_num\":%u,\"md_den\":%u,\"target_delay_ns\":%llu,"
+				  "\"interval_ns\":%llu,\"bucket_bytes\":%llu,\"pacing\":%s,\"samples\":%llu,"
+				  "\"increases\":%llu,\"timeout_cuts\":%llu,\"paced\":%llu,\"blocked\":%llu}}}",
 				  se->up ? "true" : "false", (unsigned long long)se->tx_tlps,
 				  (unsigned long long)se->rx_tlps, (unsigned long long)se->tx_frames,
 				  (unsigned long long)se->rx_frames, (unsigned long long)se->retrans,
@@ -269,7 +272,18 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 				  (unsigned long long)se->rate_Bps, (unsigned long long)se->rate_max_Bps,
 				  (unsigned long long)se->srtt_ns,
 				  (unsigned long long)se->min_rtt_ns, (unsigned long long)se->rate_cuts,
-				  (unsigned long long)se->rate_app_limited);
+				  (unsigned long long)se->rate_app_limited,
+				  (unsigned long long)se->rate_cfg.rate_min_Bps,
+				  (unsigned long long)se->rate_cfg.ai_step_Bps, se->rate_cfg.md_num,
+				  se->rate_cfg.md_den, (unsigned long long)se->rate_cfg.target_delay_ns,
+				  (unsigned long long)se->rate_cfg.interval_ns,
+				  (unsigned long long)se->rate_cfg.bucket_bytes,
+				  se->rate_cfg.no_pacing ? "false" : "true",
+				  (unsigned long long)se->rate_stats.samples,
+				  (unsigned long long)se->rate_stats.increases,
+				  (unsigned long long)se->rate_stats.timeouts,
+				  (unsigned long long)se->rate_stats.paced,
+				  (unsigned long long)se->rate_stats.blocked);
 			continue;
 		}
 		sb_printf(s, "%u %02x:%02x.%x %s\n", i, SOFTEE_BDF_BUS(in->bdf), SOFTEE_BDF_DEV(in->bdf),

@@ -345,6 +345,8 @@ static void box_snapshot(struct softee_poller *p, struct pbox *b)
 		s.min_rtt_ns = pe->rc.min_rtt_ns == UINT64_MAX ? 0 : pe->rc.min_rtt_ns;
 		s.rate_cuts = pe->rc.stats.decreases;
 		s.rate_app_limited = pe->rc.stats.app_limited;
+		s.rate_cfg = pe->rc.cfg;
+		s.rate_stats = pe->rc.stats;
 	}
 	pthread_mutex_lock(&p->lock);
 	b->snap = s;

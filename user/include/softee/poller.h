@@ -216,6 +216,8 @@ struct softee_poller_session {
 	uint64_t rate_cuts;		/* decisions to cut the rate, timeouts included */
 	uint64_t rate_app_limited;	/* delay over target or a timeout, rate kept: the
 					 * sender was not limited */
+	struct softee_ratectl_cfg rate_cfg;	/* its settings, defaults filled in */
+	struct softee_ratectl_stats rate_stats;	/* and all its counts */
 };
 
 #define SOFTEE_POLLER_MAX_MSI	32
