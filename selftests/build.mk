@@ -3,6 +3,7 @@ SELFTESTS := \
 	kmod_ioctl_test \
 	transport_tlp_test \
 	transport_frame_test \
+	transport_doc_test \
 	transport_gbn_test \
 	transport_liveness_test \
 	transport_ratectl_test \
