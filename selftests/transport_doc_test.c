@@ -22,14 +22,14 @@ static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 
 /*
- * The dump of the literal block after the first line of WIRE_RST that
- * contains marker: each indented line's leading two-digit hex words, up to
- * the block's end.  Its length, or -1 (no file, no marker, no dump).
+ * The dump of the literal block after the paragraph of WIRE_RST whose
+ * first line with marker comes first: each indented line's leading
+ * two-digit hex words, up to the block's end.  Its length, or -1 (no file, no marker, no dump).
  */
 static int doc_dump(const char *marker, uint8_t *out, int cap)
 {
 	char line[512], *p, *end;
-	bool found = false, in_block = false;
+	bool found = false, past_text = false, in_block = false;
 	FILE *f = fopen(WIRE_RST, "r");
 	int n = 0;
 	long v;
@@ -44,8 +44,11 @@ static int doc_dump(const char *marker, uint8_t *out, int cap)
 		if (line[0] == '\n') {
 			if (in_block)
 				break;
-			continue;	/* the blank line before the block */
+			past_text = true;	/* the blank line before the block */
+			continue;
 		}
+		if (!past_text)
+			continue;	/* the rest of the marker's paragraph */
 		if (line[0] != ' ')
 			break;
 		in_block = true;
@@ -133,7 +136,7 @@ TEST(data_frame_two_tlps)
 	n = mrd(tlp);
 	ASSERT_EQ(12, n);
 	ASSERT_EQ(0, softee_frame_add_tlp(&b, tlp, n));
-	same(_metadata, "this dump is the codec's output)::", buf, softee_frame_finish(&b));
+	same(_metadata, "this dump is the codec's output", buf, softee_frame_finish(&b));
 }
 
 TEST(data_frame_tagged)
