@@ -39,6 +39,7 @@
 #include <softee/poller.h>
 #include <softee/sim.h>
 #include <softee/testdev.h>
+#include <softee/tlp.h>
 
 #include <softee/e2e.h>
 #include <softee/e2e_host.h>
@@ -186,6 +187,89 @@ static void pe_box_destroy(struct pe_box *bx)
 	pe_box_kill(bx);
 	softee_box_destroy(bx->box);
 	bx->box = NULL;
+}
+
+/*
+ * TLPs the decoder refuses, one of each reason a frame can carry (a frame
+ * holds only TLPs whose size DW0 gives: not SHORT or LENGTH).
+ */
+static const struct {
+	enum softee_tlp_err why;
+	uint32_t len;
+	uint8_t b[20];
+} pe_bad_tlps[] = {
+	/* MWr, 1 DW, with a Last DW BE */
+	{ SOFTEE_TLP_ERR_BE_1DW, 16, { 0x40, 0, 0, 1, 0x01, 0, 0, 0xff, 0xc0, 0, 0, 0 } },
+	/* MWr, 2 DW, First DW BE 0 */
+	{ SOFTEE_TLP_ERR_BE_ZERO, 20, { 0x40, 0, 0, 2, 0x01, 0, 0, 0xf0, 0xc0, 0, 0, 0 } },
+	/* MWr, 2 DW at an address not QW aligned, First DW BE 0101 */
+	{ SOFTEE_TLP_ERR_BE_NONCONTIG, 20, { 0x40, 0, 0, 2, 0x01, 0, 0, 0xf5, 0xc0, 0, 0, 4 } },
+	/* MWr with the reserved LN bit */
+	{ SOFTEE_TLP_ERR_RESERVED, 16, { 0x40, 0x02, 0, 1, 0x01, 0, 0, 0x0f, 0xc0, 0, 0, 0 } },
+	/* MWr with AT 01 (translated) */
+	{ SOFTEE_TLP_ERR_UNSUPPORTED, 16, { 0x40, 0, 0x04, 1, 0x01, 0, 0, 0x0f, 0xc0, 0, 0, 0 } },
+	/* MWr, 2 DW at 0xffc: across a 4 KiB boundary */
+	{ SOFTEE_TLP_ERR_4K, 20, { 0x40, 0, 0, 2, 0x01, 0, 0, 0xff, 0xc0, 0, 0x0f, 0xfc } },
+	/* Cpl with the reserved status 011, byte count 4 */
+	{ SOFTEE_TLP_ERR_STATUS, 12, { 0x0a, 0, 0, 0, 0x01, 0, 0x60, 0x04, 0, 0, 0, 0 } },
+	/* CfgRd0 with TC 1 (config requests are TC 0) */
+	{ SOFTEE_TLP_ERR_FIXED, 12, { 0x04, 0x10, 0, 1, 0x01, 0, 0, 0x0f, 0x01, 0, 0, 0 } },
+	/* a message (Fmt 001, Type 10000) */
+	{ SOFTEE_TLP_ERR_FMT_TYPE, 16, { 0x30, 0, 0, 0 } },
+};
+
+/*
+ * The box sends the host each of pe_bad_tlps; the poller counts each
+ * under its reason.  The box's thread is stopped for it and this one
+ * drives the box; then the thread goes on.
+ */
+static void pe_bad_tlps_from_box(struct __test_metadata *_metadata, struct pe_box *bx,
+				 struct softee_poller *p)
+{
+	const unsigned int n = sizeof(pe_bad_tlps) / sizeof(pe_bad_tlps[0]);
+	struct softee_poller_stats before, now;
+	struct softee_transport *t;
+	struct softee_peer *host = NULL;
+	struct softee_tlp dec;
+	unsigned int i, left;
+	uint64_t dl;
+	int k;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(-(int)pe_bad_tlps[i].why,
+			  softee_tlp_decode(&dec, pe_bad_tlps[i].b, pe_bad_tlps[i].len, NULL)) {
+			TH_LOG("bad TLP %u is not refused for %s", i,
+			       softee_tlp_err_name(pe_bad_tlps[i].why));
+		}
+	pe_box_kill(bx);
+	t = softee_box_transport(bx->box);
+	for (k = 0; k < SOFTEE_LIVENESS_MAX_PEERS && !host; k++) {
+		struct softee_peer *pe = softee_transport_peer(t, k);
+
+		if (pe && pe->session)
+			host = pe;
+	}
+	ASSERT_NE(NULL, host);
+	softee_poller_get_stats(p, &before);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, softee_transport_send_tlp(host, pe_bad_tlps[i].b, pe_bad_tlps[i].len));
+	dl = softee_now_ns() + 5000000000ULL;
+	do {
+		softee_box_poll(bx->box, softee_now_ns());
+		usleep(100);
+		softee_poller_get_stats(p, &now);
+		for (i = 0, left = 0; i < n; i++)
+			left += now.rx_tlp_err[pe_bad_tlps[i].why] == before.rx_tlp_err[pe_bad_tlps[i].why];
+	} while (left && softee_now_ns() < dl);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(1, now.rx_tlp_err[pe_bad_tlps[i].why] - before.rx_tlp_err[pe_bad_tlps[i].why]) {
+			TH_LOG("refused for %s", softee_tlp_err_name(pe_bad_tlps[i].why));
+		}
+	EXPECT_EQ(n, now.rx_bad_tlps - before.rx_bad_tlps);
+	/* the box's thread again: its heartbeats keep the session up */
+	bx->stop = 0;
+	ASSERT_EQ(0, pthread_create(&bx->th, NULL, pe_box_main, bx));
+	bx->running = true;
 }
 
 /* ---- the exit path's glue: the VMM's side ---------------------------------------- */
@@ -489,6 +573,12 @@ TEST_F_TIMEOUT(e2e, registers_dma_msi_and_bad_dma, 120)
 		TH_LOG("%s", answer);
 	}
 	EXPECT_NE(NULL, strstr(answer, "\"samples\":"));
+	/* TLPs from the box the decoder refuses, counted by reason */
+	pe_bad_tlps_from_box(_metadata, &self->bx, self->p);
+	ASSERT_LT(0, softee_poller_ctl_command(self->p, "counters json", answer, 65536));
+	EXPECT_NE(NULL, strstr(answer, "\"rx_tlp_errors\":{\"short\":0,\"fmt_type\":1,")) {
+		TH_LOG("%s", answer);
+	}
 	EXPECT_EQ(-EINVAL, softee_poller_ctl_command(self->p, "frobnicate", answer, 65536));
 	/*
 	 * Clients that go away before they read (no SIGPIPE may end the

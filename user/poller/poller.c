@@ -427,14 +427,18 @@ static void on_rx(void *opaque, struct softee_peer *pe, const uint8_t *tlp, uint
 	struct softee_poller *p = opaque;
 	struct pbox *b = pe->user;
 	struct softee_tlp t;
+	int ret;
 
 	PCNT(p->st.rx_tlps, 1);
 	if (!b || !b->up) {
 		PCNT(p->st.rx_unexpected, 1);
 		return;
 	}
-	if (softee_tlp_decode(&t, tlp, len, NULL) < 0) {
+	ret = softee_tlp_decode(&t, tlp, len, NULL);
+	if (ret < 0) {
 		PCNT(p->st.rx_bad_tlps, 1);
+		if (-ret < SOFTEE_TLP_ERR_MAX)
+			PCNT(p->st.rx_tlp_err[-ret], 1);
 		return;
 	}
 	switch (t.kind) {

@@ -40,6 +40,7 @@
 #include <softee.h>
 #include <softee/devcfg.h>
 #include <softee/netdev.h>
+#include <softee/tlp.h>
 #include <softee/transport.h>
 #include <softee/wait.h>
 
@@ -260,6 +261,8 @@ struct softee_poller_stats {
 	uint64_t ring_errors;			/* rings found broken or dead */
 	uint64_t no_region;			/* entries of no known region */
 	uint64_t rx_tlps, rx_bad_tlps;		/* TLPs from boxes, refused ones */
+	uint64_t rx_tlp_err[SOFTEE_TLP_ERR_MAX];	/* the refused by reason ([0] unused;
+						 * softee_tlp_err_name) */
 	uint64_t rx_unexpected;			/* requests of kinds we do not serve, MSIs
 						 * from no device of ours */
 	uint64_t boxes_up, boxes_down;
