@@ -12,7 +12,9 @@
 #                             namespace WHERE (a, b, or root) on BACKEND
 #                             (socket | dpdk | memif-server | memif-client),
 #                             pinned to CPU; output in $LB_DIR/NAME.log; its
-#                             pid in LB_PID[NAME]
+#                             pid in LB_PID[NAME]; with LB_WRAP set, the
+#                             command in it runs softee-linkbench (strace,
+#                             say: the end's pid is then the wrapper's)
 #   lb_wait_line NAME REGEX SECS   waits for a line in NAME's log
 #   lb_wait NAME SECS         waits for NAME to exit; its status in LB_RC[NAME]
 #   lb_result NAME KEY        a key=value of NAME's "linkbench: result" line
@@ -103,7 +105,7 @@ netns_mtu() {
 
 # lb_cmd WHERE BACKEND CPU NAME: the command line that starts an end.
 lb_cmd() {
-	local where=$1 backend=$2 cpu=$3 name=$4 ns= ifname= eal
+	local where=$1 backend=$2 cpu=$3 name=$4 ns= ifname= eal bin=${LB_WRAP:+$LB_WRAP }$LB_BIN
 	case $where in
 	a) ns=$NS_A ifname=$IF_A ;;
 	b) ns=$NS_B ifname=$IF_B ;;
@@ -113,10 +115,10 @@ lb_cmd() {
 	eal="-l $cpu --no-huge -m ${LB_EAL_MEM:-256} --no-pci --file-prefix softee-$$-$name --log-level=${LB_EAL_LOG:-warning}"
 	[ -n "$ns" ] && printf 'ip netns exec %s ' "$ns"
 	case $backend in
-	socket) echo "taskset -c $cpu $LB_BIN @MODE@ --dev socket:$ifname" ;;
-	dpdk) echo "$LB_BIN $eal -- @MODE@ --dev dpdk:net_af_packet0,iface=$ifname${LB_AFP_ARGS:-}" ;;
-	memif-server) echo "$LB_BIN $eal -- @MODE@ --dev dpdk:net_memif0,role=server,socket=$MEMIF_SOCK${LB_MEMIF_ARGS:-} --link-wait-ms 30000" ;;
-	memif-client) echo "$LB_BIN $eal -- @MODE@ --dev dpdk:net_memif0,role=client,socket=$MEMIF_SOCK${LB_MEMIF_ARGS:-}" ;;
+	socket) echo "taskset -c $cpu $bin @MODE@ --dev socket:$ifname" ;;
+	dpdk) echo "$bin $eal -- @MODE@ --dev dpdk:net_af_packet0,iface=$ifname${LB_AFP_ARGS:-}" ;;
+	memif-server) echo "$bin $eal -- @MODE@ --dev dpdk:net_memif0,role=server,socket=$MEMIF_SOCK${LB_MEMIF_ARGS:-} --link-wait-ms 30000" ;;
+	memif-client) echo "$bin $eal -- @MODE@ --dev dpdk:net_memif0,role=client,socket=$MEMIF_SOCK${LB_MEMIF_ARGS:-}" ;;
 	*) echo "lb_cmd: bad backend '$backend'" >&2; return 1 ;;
 	esac
 }
