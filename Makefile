@@ -42,7 +42,7 @@ PKGS	:= build-essential pkg-config dpdk-dev libdpdk-dev liburcu-dev \
 	   linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
 	   qemu-system-x86 busybox-static kmod cpio xz-utils fio iproute2 \
 	   tshark clang libclang-rt-14-dev pciutils nvme-cli gnuplot-nox \
-	   python3-docutils
+	   python3-docutils strace
 
 all: user module selftests
 
