@@ -16,7 +16,7 @@
 #  the transport (softee-linkbench host/box): TLPs flow both ways, the
 #  heartbeats learn the peer, a peer that stops is declared lost within K
 #  periods, a heartbeat of another group is ignored, and a group change
-#  ends the session.
+#  ends the session (the box says it leaves).
 #
 # TAP on stdout; exits 1 on a failure, 4 (skip, with the reason) when
 # network namespaces or veth are not available.
@@ -347,7 +347,9 @@ xport_tests() {
 	# as above: the host's own longest stall off its core is the machine's
 	local gap2_us
 	gap2_us=$(sed -n 's/^linkbench: stats .*poll_gap_max_us=\([0-9]*\).*/\1/p' "$LB_DIR/host.log" | tail -1)
-	[ "$ups" = 1 ] && [ "$downs" = 1 ] && [ -n "$t_set" ] && [ -n "$t_dn" ] &&
+	# The box said it leaves (a LEAVE reset): the session ended on the
+	# change, not on a timeout K periods after it.
+	[ "$ups" = 1 ] && [ "$downs" = 1 ] && [ "$reason" = leave ] && [ -n "$t_set" ] && [ -n "$t_dn" ] &&
 		[ "$t_dn" -ge "$t_set" ] &&
 		[ $(( (t_dn - t_set) / 1000000 )) -le $((k * hb + 50 + ${gap2_us:-0} / 1000)) ] &&
 		grep -q '^linkbench: event group_changed group=2' "$LB_DIR/box.log" &&
