@@ -228,6 +228,201 @@ TEST(kat_max_sizes)
 	EXPECT_EQ(12 + 4096, softee_tlp_size(buf, sizeof(buf)));
 }
 
+/*
+ * Decode want and compare every field with what the vector was written
+ * from (e): the decoder must find each where the spec puts it.
+ */
+static void kat_fields(struct __test_metadata *_metadata, const struct softee_tlp *e,
+		       const uint8_t *want, size_t want_len)
+{
+	struct softee_tlp d;
+
+	ASSERT_EQ((int)want_len, softee_tlp_decode(&d, want, want_len, NULL));
+	EXPECT_EQ(e->kind, d.kind);
+	EXPECT_EQ(e->tc, d.tc);
+	EXPECT_EQ(e->attr, d.attr);
+	EXPECT_EQ(e->td, d.td);
+	EXPECT_EQ(e->ep, d.ep);
+	EXPECT_EQ(e->addr64, d.addr64);
+	EXPECT_EQ(e->len_dw, d.len_dw);
+	EXPECT_EQ(e->requester, d.requester);
+	EXPECT_EQ(e->tag, d.tag);
+	EXPECT_EQ(e->first_be, d.first_be);
+	EXPECT_EQ(e->last_be, d.last_be);
+	EXPECT_EQ(e->addr, d.addr);
+	EXPECT_EQ(e->target, d.target);
+	EXPECT_EQ(e->reg, d.reg);
+	EXPECT_EQ(e->completer, d.completer);
+	EXPECT_EQ(e->status, d.status);
+	EXPECT_EQ(e->bcm, d.bcm);
+	EXPECT_EQ(e->byte_count, d.byte_count);
+	EXPECT_EQ(e->lower_addr, d.lower_addr);
+	EXPECT_EQ(e->digest, d.digest);
+	if (e->data) {
+		ASSERT_NE(NULL, d.data);
+		EXPECT_EQ(0, memcmp(e->data, d.data, 4u * e->len_dw));
+	} else {
+		EXPECT_EQ(NULL, d.data);
+	}
+}
+
+/*
+ * A 4DW MWr (Fmt 011): 2 DW at 0x42_8765_4320 from 0a:1f.7, tag 0x9C,
+ * TC 3, No Snoop, with a digest.
+ */
+TEST(kat_mwr64)
+{
+	static const uint8_t data[8] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+	static const uint8_t want[] = {
+		0x60, 0x30, 0x90, 0x02,	/* Fmt 011 Type 00000; TC 011; TD 1, EP 0, Attr 01; Length 2 */
+		0x0a, 0xff, 0x9c, 0x7e,	/* Requester 0a:1f.7 (00001010 11111 111), Tag, Last BE 0111, First BE 1110 */
+		0x00, 0x00, 0x00, 0x42,	/* Address[63:32] */
+		0x87, 0x65, 0x43, 0x20,	/* Address[31:2], R R */
+		0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+		0xca, 0xfe, 0xf0, 0x0d,	/* digest */
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_MWR, .tc = 3, .attr = SOFTEE_TLP_ATTR_NS, .td = true,
+		.addr64 = true, .len_dw = 2, .requester = SOFTEE_BDF(0x0a, 0x1f, 7), .tag = 0x9c,
+		.first_be = 0xe, .last_be = 0x7, .addr = 0x4287654320ULL, .data = data,
+		.digest = 0xcafef00d,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+	/* addr64 is not needed above 4 GiB: the encoder picks 4DW itself */
+	t.addr64 = false;
+	kat(_metadata, &t, want, sizeof(want));
+}
+
+/* A 4DW MWr with every high address bit that can be set: 1 DW at 0xFEDC_BA98_7654_3210. */
+TEST(kat_mwr64_high)
+{
+	static const uint8_t data[4] = { 0xa5, 0x5a, 0x0f, 0xf0 };
+	static const uint8_t want[] = {
+		0x60, 0x04, 0x40, 0x01,	/* Fmt 011; IDO (byte 1 bit 2); EP; Length 1 */
+		0x00, 0x00, 0x00, 0x03,	/* Requester 00:00.0, Tag 0, Last BE 0000, First BE 0011 */
+		0xfe, 0xdc, 0xba, 0x98,
+		0x76, 0x54, 0x32, 0x10,
+		0xa5, 0x5a, 0x0f, 0xf0,
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_MWR, .attr = SOFTEE_TLP_ATTR_IDO, .ep = true, .addr64 = true,
+		.len_dw = 1, .first_be = 0x3, .addr = 0xfedcba9876543210ULL, .data = data,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
+/* A 3DW MRd (Fmt 000): 1 DW at 0xF000_0104, bytes 1..2, from 80:00.1, tag 0xFF, RO and NS. */
+TEST(kat_mrd32)
+{
+	static const uint8_t want[] = {
+		0x00, 0x00, 0x30, 0x01,	/* Fmt 000 Type 00000; TC 0; Attr 11; Length 1 */
+		0x80, 0x01, 0xff, 0x06,	/* Requester 80:00.1, Tag 0xFF, Last BE 0000, First BE 0110 */
+		0xf0, 0x00, 0x01, 0x04,	/* Address[31:2], R R */
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_MRD, .attr = SOFTEE_TLP_ATTR_RO | SOFTEE_TLP_ATTR_NS, .len_dw = 1,
+		.requester = SOFTEE_BDF(0x80, 0, 1), .tag = 0xff, .first_be = 0x6,
+		.addr = 0xf0000104,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
+/* A 3DW MRd of 1024 DW (Length written 0) at 0x2000 from 00:02.0, TC 7. */
+TEST(kat_mrd32_1024)
+{
+	static const uint8_t want[] = {
+		0x00, 0x70, 0x00, 0x00,	/* Fmt 000 Type 00000; TC 111; Length 0 = 1024 */
+		0x00, 0x10, 0x01, 0xff,	/* Requester 00:02.0, Tag 1, Last BE 1111, First BE 1111 */
+		0x00, 0x00, 0x20, 0x00,
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_MRD, .tc = 7, .len_dw = 1024, .requester = SOFTEE_BDF(0, 2, 0),
+		.tag = 1, .first_be = 0xf, .last_be = 0xf, .addr = 0x2000,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
+/* A Cpl with Completer Abort (Status 100): Byte Count 0x104, Lower Address 0x7C. */
+TEST(kat_cpl_ca)
+{
+	static const uint8_t want[] = {
+		0x0a, 0x00, 0x00, 0x00,	/* Fmt 000 Type 01010; Length reserved */
+		0x05, 0x02, 0x81, 0x04,	/* Completer 05:00.2; Status 100, BCM 0, Byte Count 0001 00000100 */
+		0x00, 0x10, 0x33, 0x7c,	/* Requester 00:02.0, Tag 0x33, R, Lower Address 1111100 */
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_CPL, .completer = SOFTEE_BDF(5, 0, 2), .status = SOFTEE_TLP_CPL_CA,
+		.byte_count = 0x104, .requester = SOFTEE_BDF(0, 2, 0), .tag = 0x33,
+		.lower_addr = 0x7c,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
+/* A Cpl with Configuration Request Retry Status (Status 010) to a CfgRd0 of 4 bytes. */
+TEST(kat_cpl_crs)
+{
+	static const uint8_t want[] = {
+		0x0a, 0x00, 0x00, 0x00,
+		0x01, 0x00, 0x40, 0x04,	/* Completer 01:00.0; Status 010, BCM 0, Byte Count 4 */
+		0x00, 0x00, 0x07, 0x00,	/* Requester 00:00.0, Tag 7, Lower Address 0 */
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_CPL, .completer = SOFTEE_BDF(1, 0, 0), .status = SOFTEE_TLP_CPL_CRS,
+		.byte_count = 4, .tag = 7,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
+/* BCM (DW1 bit 12) on a successful CplD: Byte Count 0xA04, Lower Address 0x44. */
+TEST(kat_cpld_bcm)
+{
+	static const uint8_t data[4] = { 0xde, 0xc0, 0xad, 0x0b };
+	static const uint8_t want[] = {
+		0x4a, 0x00, 0x00, 0x01,	/* Fmt 010 Type 01010; Length 1 */
+		0x02, 0x08, 0x1a, 0x04,	/* Completer 02:01.0; Status 000, BCM 1, Byte Count 1010 00000100 */
+		0x03, 0x00, 0xa0, 0x44,	/* Requester 03:00.0, Tag 0xA0, Lower Address 1000100 */
+		0xde, 0xc0, 0xad, 0x0b,
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_CPLD, .len_dw = 1, .completer = SOFTEE_BDF(2, 1, 0),
+		.status = SOFTEE_TLP_CPL_SC, .bcm = true, .byte_count = 0xa04,
+		.requester = SOFTEE_BDF(3, 0, 0), .tag = 0xa0, .lower_addr = 0x44, .data = data,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
+/* Status, BCM and Byte Count side by side in DW1 bits 15..0, each at its largest. */
+TEST(kat_cpl_ca_bcm)
+{
+	static const uint8_t want[] = {
+		0x0a, 0x00, 0x00, 0x00,
+		0xff, 0xff, 0x9f, 0xff,	/* Completer ff:1f.7; Status 100, BCM 1, Byte Count 0xFFF */
+		0xff, 0xff, 0xff, 0x7f,	/* Requester ff:1f.7, Tag 0xFF, R 0, Lower Address 0x7F */
+	};
+	struct softee_tlp t = {
+		.kind = SOFTEE_TLP_CPL, .completer = SOFTEE_BDF(0xff, 0x1f, 7),
+		.status = SOFTEE_TLP_CPL_CA, .bcm = true, .byte_count = 0xfff,
+		.requester = SOFTEE_BDF(0xff, 0x1f, 7), .tag = 0xff, .lower_addr = 0x7f,
+	};
+
+	kat(_metadata, &t, want, sizeof(want));
+	kat_fields(_metadata, &t, want, sizeof(want));
+}
+
 /* The spec wants 3DW below 4 GiB; a 4DW one there is accepted and counted. */
 TEST(addr64_below_4g)
 {
