@@ -2,6 +2,7 @@
 SELFTESTS := \
 	kmod_ioctl_test \
 	transport_tlp_test \
+	transport_fault_test \
 	transport_frame_test \
 	transport_doc_test \
 	transport_gbn_test \
