@@ -3,7 +3,7 @@
  * The transport object's API around the data path: what send_tlp refuses
  * and why, the blocking poll and the deadline it waits for, tagged
  * sessions, a node that leaves, configs that cannot work, a peer that
- * restarts its stream.
+ * restarts its stream, a configured EtherType.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -422,6 +422,73 @@ TEST_F(pair, resync_after_the_peer_forgets)
 	EXPECT_EQ(30, self->e[1].rx_tlps + softee_transport_stats(self->e[0].t)->tlps_dropped);
 }
 
+/*
+ * A configured EtherType: a pair on 0x88b6 passes traffic; frames of a
+ * node on the default 0x88B5, on the same segment and sent to one of
+ * them, are counted as not ours and never delivered, and theirs are not
+ * ours to it.
+ */
+TEST(configured_ethertype)
+{
+	struct softee_sim_cfg sc = { .ports = 3, .clock = NULL };
+	struct softee_netdev *port[3];
+	struct end e[3] = { 0 };
+	struct softee_transport *t[3];
+	struct softee_peer *to[3], *to2;
+	const struct softee_transport_stats *s[3];
+	uint8_t buf[4200];
+	int len = mwr(buf, 16), i, k;
+	uint64_t now = 1 * MS;
+
+	ASSERT_EQ(0, softee_sim_create(port, &sc));
+	for (i = 0; i < 3; i++) {
+		struct softee_transport_cfg tc = {
+			.nd = port[i], .group = 12, .ethertype = i < 2 ? 0x88b6 : 0,
+			.no_heartbeats = true, .seed = 7 + i, .rx = on_tlp, .event = on_event,
+			.opaque = &e[i],
+		};
+
+		ASSERT_EQ(0, softee_transport_create(&t[i], &tc, now));
+		s[i] = softee_transport_stats(t[i]);
+	}
+	/* 0 and 1 talk to each other; 2 (0x88B5) talks to 1, and 1 to 2. */
+	to[0] = softee_transport_add_peer(t[0], port[1]->mac, SOFTEE_ROLE_BOX, now);
+	to[1] = softee_transport_add_peer(t[1], port[0]->mac, SOFTEE_ROLE_HOST, now);
+	to[2] = softee_transport_add_peer(t[2], port[1]->mac, SOFTEE_ROLE_BOX, now);
+	to2 = softee_transport_add_peer(t[1], port[2]->mac, SOFTEE_ROLE_HOST, now);
+	ASSERT_NE(NULL, to2);
+	for (i = 0; i < 3; i++)
+		ASSERT_NE(NULL, to[i]);
+	for (k = 0; k < 100; k++) {
+		EXPECT_EQ(0, softee_transport_send_tlp(to[0], buf, len));
+		EXPECT_EQ(0, softee_transport_send_tlp(to[2], buf, len));
+		EXPECT_EQ(0, softee_transport_send_tlp(to[1], buf, len));
+		if (k < 10)
+			EXPECT_EQ(0, softee_transport_send_tlp(to2, buf, len));
+		for (i = 0; i < 3; i++)
+			softee_transport_poll(t[i], now);
+		now += 10 * US;
+	}
+	for (k = 0; k < 1000; k++, now += 10 * US)
+		for (i = 0; i < 3; i++)
+			softee_transport_poll(t[i], now);
+	softee_transport_poll(t[1], now);	/* what 2 sent last */
+
+	EXPECT_EQ(100, e[1].rx_tlps);		/* from 0 only */
+	EXPECT_EQ(100, e[0].rx_tlps);
+	EXPECT_EQ(0, e[2].rx_tlps);
+	EXPECT_EQ(0, s[0]->rx_not_ours);
+	EXPECT_LT(0, s[2]->tx_tlps);		/* as many as its window let out */
+	EXPECT_EQ(s[2]->tx_frames, s[1]->rx_not_ours);	/* all of 2's frames, none delivered */
+	EXPECT_LT(0, s[2]->rx_not_ours);	/* and 1's acks and data are not 2's */
+	EXPECT_EQ(0, s[1]->rx_bad);
+	EXPECT_EQ(0, s[2]->rx_bad);
+	for (i = 0; i < 3; i++) {
+		softee_transport_destroy(t[i]);
+		softee_netdev_close(port[i]);
+	}
+}
+
 TEST(bad_configs)
 {
 	struct softee_netdev *port[2];
@@ -448,6 +515,13 @@ TEST(bad_configs)
 	tc.mtu = SOFTEE_FRAME_OVERHEAD + 11;			/* no room for a TLP */
 	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
 	tc.mtu = 0;
+	tc.ethertype = 0x05dc;					/* an 802.3 length */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.ethertype = 0x8100;					/* a VLAN tag */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.ethertype = 0x88a8;					/* a service tag */
+	EXPECT_EQ(-EINVAL, softee_transport_create(&t, &tc, 0));
+	tc.ethertype = 0;
 	ASSERT_EQ(0, softee_transport_create(&t, &tc, 0));
 	EXPECT_EQ(-EINVAL, softee_transport_set_group(t, 0, 0));	/* VID 0 */
 	EXPECT_EQ(-EINVAL, softee_transport_poll_wait(t, 10));	/* no clock */

@@ -1049,6 +1049,8 @@ int softee_transport_create(struct softee_transport **tp, const struct softee_tr
 	t->rx_chunk = g.cfg.ack_every < t->cfg.burst ? g.cfg.ack_every : t->cfg.burst;
 	if (!t->cfg.ethertype)
 		t->cfg.ethertype = SOFTEE_ETHERTYPE;
+	if (!softee_ethertype_ok(t->cfg.ethertype))
+		goto err_free;
 	t->slot_size = softee_frame_max_len(t->mtu, cfg->vlan);
 	t->payload_max = softee_frame_payload_max(t->mtu);
 	if (t->cfg.txq_bytes < 2 * (t->payload_max + 2) || t->cfg.txq_bytes > (1u << 30))

@@ -39,6 +39,7 @@
 
 #define SOFTEE_ETHERTYPE		0x88b5
 #define SOFTEE_ETH_P_8021Q		0x8100
+#define SOFTEE_ETH_P_8021AD		0x88a8	/* the service tag (QinQ) */
 #define SOFTEE_ETH_HLEN			14
 #define SOFTEE_VLAN_HLEN		4
 #define SOFTEE_FRAME_VERSION		1
@@ -48,6 +49,16 @@
 #define SOFTEE_FRAME_OVERHEAD		(SOFTEE_FRAME_HDR + SOFTEE_FRAME_CRC)
 #define SOFTEE_FRAME_MIN_MTU		(SOFTEE_FRAME_OVERHEAD + 12)	/* one 3DW TLP */
 #define SOFTEE_FRAME_MAX_MTU		9000
+
+/*
+ * Whether frames may carry this EtherType: a type (0x0600 and up; below
+ * that the field is an 802.3 length), and not a VLAN tag's TPID (0x8100,
+ * 0x88a8), which a switch or NIC would read as a tag.
+ */
+static inline bool softee_ethertype_ok(uint32_t et)
+{
+	return et >= 0x0600 && et <= 0xffff && et != SOFTEE_ETH_P_8021Q && et != SOFTEE_ETH_P_8021AD;
+}
 
 /* Frame types (low nibble of the first header byte). */
 enum softee_frame_type {

@@ -67,7 +67,7 @@ typedef void (*softee_transport_event_fn)(void *opaque, struct softee_peer *p,
 /* Zeroes pick the defaults. */
 struct softee_transport_cfg {
 	struct softee_netdev *nd;	/* the link; the caller closes it after destroy */
-	uint16_t ethertype;		/* 0x88B5 */
+	uint16_t ethertype;		/* 0x88B5; not a VLAN TPID, >= 0x0600 (else -EINVAL) */
 	bool vlan;			/* tag every frame, VID = group (then 1..4094) */
 	uint8_t vlan_pcp;
 	uint16_t group;
