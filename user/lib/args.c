@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <softee/args.h>
+#include <softee/frame.h>
 
 void softee_usage_error(const char *prog, const char *fmt, ...)
 {
@@ -45,6 +46,18 @@ uint64_t softee_arg_num(const char *prog, const char *opt, const char *s, uint64
 		softee_usage_error(prog, "%s wants a number in %llu..%llu, not '%s'", opt,
 				   (unsigned long long)min, (unsigned long long)max, s);
 	return v;
+}
+
+uint16_t softee_arg_ethertype(const char *prog, const char *opt, const char *s)
+{
+	uint64_t v;
+	char *end;
+
+	if (!softee_parse_u64(s, &end, 0xffff, &v) || *end || v < 0x0600)
+		softee_usage_error(prog, "%s wants an EtherType in 0x0600..0xffff, not '%s'", opt, s);
+	if (!softee_ethertype_ok((uint32_t)v))
+		softee_usage_error(prog, "%s %s is a VLAN tag's TPID, not an EtherType", opt, s);
+	return (uint16_t)v;
 }
 
 void softee_getopt_error(const char *prog, int c, char *const argv[],

@@ -37,6 +37,12 @@ uint64_t softee_arg_num(const char *prog, const char *opt, const char *s, uint64
 			uint64_t max);
 
 /*
+ * S as an EtherType for frames (softee_ethertype_ok: 0x0600..0xffff, not
+ * a VLAN TPID); else a usage error naming OPT.
+ */
+uint16_t softee_arg_ethertype(const char *prog, const char *opt, const char *s);
+
+/*
  * The usage error for what getopt_long returned on a bad option (C is ':'
  * or '?'), from the argument it stopped at (argv[optind - 1]): an unknown
  * option, a value missing, or a value given to an option that takes none.
