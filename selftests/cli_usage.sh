@@ -74,6 +74,9 @@ bad softee-box "--rcb is 64 or 128" --dev socket:lo --rcb 100
 bad softee-box "--log-level is error, warn, info or debug, not 'loud'" --dev socket:lo --log-level loud
 bad softee-box "--vlan needs a group of 1..4094" --dev socket:lo --group 0 --vlan
 bad softee-box "--idle-max-us wants a number in 1..1000000, not '0'" --dev socket:lo --idle-max-us 0
+bad softee-box "--ethertype wants an EtherType in 0x0600..0xffff, not '0x5dc'" --dev socket:lo --ethertype 0x5dc
+bad softee-box "--ethertype wants an EtherType in 0x0600..0xffff, not '0x10000'" --dev socket:lo --ethertype 0x10000
+bad softee-box "--ethertype 0x8100 is a VLAN tag's TPID, not an EtherType" --dev socket:lo --ethertype 0x8100
 bad softee-poller "--no-merge takes no value" --link socket:lo --no-merge=yes
 bad softee-poller "unexpected argument 'extra'" --link socket:lo extra
 bad softee-poller "--fault: unknown fault 'lose'" --link socket:lo --fault lose=1
@@ -83,6 +86,8 @@ bad softee-poller "--kmod needs the VM" --link socket:lo --kmod
 bad softee-poller "--wait wants spin, yield or sleep, not 'nap'" --link socket:lo --wait nap
 bad softee-poller "--msi-vector 0x10 is an exception vector" --link socket:lo --msi-vector 0x10
 bad softee-poller "--ram wants GPA:LEN:PID:FD[:OFFSET], not '0:4096:1:3:0:9'" --link socket:lo --ram 0:4096:1:3:0:9
+bad softee-poller "--ethertype wants an EtherType in 0x0600..0xffff, not '88b5'" --link socket:lo --ethertype 88b5
+bad softee-poller "--ethertype 0x88a8 is a VLAN tag's TPID, not an EtherType" --link socket:lo --ethertype 0x88a8
 bad softee-guest "--kmod takes no value" --link socket:lo --kmod=1
 bad softee-guest "unknown program 'frob'" --link socket:lo frob
 bad softee-guest "unexpected argument 'extra'" --link socket:lo bench extra
@@ -104,6 +109,8 @@ bad softee-linkbench "unexpected argument 'extra'" host extra
 bad softee-linkbench "line wants both --cpu and --peer-cpu" line --cpu 0
 bad softee-linkbench "line wants two CPUs: --cpu and --peer-cpu are both 1" line --cpu 1 --peer-cpu 1
 bad softee-linkbench "--peer-cpu is for line only" stall --peer-cpu 1
+bad softee-linkbench "--ethertype wants an EtherType in 0x0600..0xffff, not '1500'" host --ethertype 1500
+bad softee-linkbench "--ethertype 0x8100 is a VLAN tag's TPID, not an EtherType" raw-send --ethertype 0x8100
 
 # The two with their own (older) wording, held to the same shape.
 bad softee-trap "no command: run, bench, attach or help"

@@ -16,7 +16,8 @@
 #  the transport (softee-linkbench host/box): TLPs flow both ways, the
 #  heartbeats learn the peer, a peer that stops is declared lost within K
 #  periods, a heartbeat of another group is ignored, and a group change
-#  ends the session (the box says it leaves).
+#  ends the session (the box says it leaves); a pair on --ethertype 0x88b6
+#  carries TLPs, and one whose ends differ in EtherType never meets.
 #
 # TAP on stdout; exits 1 on a failure, 4 (skip, with the reason) when
 # network namespaces or veth are not available.
@@ -359,12 +360,37 @@ xport_tests() {
 	check $st "transport $b: a group change ends the session (host: $ups up, $downs down, reason ${reason:-none}, $(( (${t_dn:-0} - ${t_set:-0}) / 1000000 )) ms after the change; $(lb_result host mwr_ok) MWr before, $(lb_result host mwr_notconn) refused after)" host box
 }
 
+# --ethertype: a pair on 0x88b6 carries TLPs; a pair whose box keeps the
+# default 0x88B5 never meets (the socket's kernel filter lets none of the
+# other's frames up; on DPDK the transport counts them as not ours).
+ethertype_tests() {
+	local b=$1 st got bad
+	xp_pair "$b" tx --count 2000 --ethertype 0x88b6 --hb-miss 20 -- --count 2000 --ethertype 0x88b6 --hb-miss 20
+	st=0; lb_wait host 60 || st=1; lb_wait box 30 || st=1
+	got=$(lb_result box rx_tlps) bad=$(lb_result box rx_bad)
+	[ "$got" = 2000 ] && [ "$bad" = 0 ] || st=1
+	check $st "transport $b: both ends on --ethertype 0x88b6: 2000 MWr host->box ($got, bad ${bad:-?})" host box
+
+	xp_pair "$b" hb --duration-ms 1500 --ethertype 0x88b6 -- --duration-ms 1500
+	st=0; lb_wait host 30 || st=1; lb_wait box 30 || st=1
+	! grep -q '^linkbench: event peer_up' "$LB_DIR/host.log" &&
+		! grep -q '^linkbench: event peer_up' "$LB_DIR/box.log" &&
+		[ "$(lb_result host hb_tx)" -ge 5 ] && [ "$(lb_result box hb_tx)" -ge 5 ] &&
+		[ "$(lb_result host hb_rx)" = 0 ] && [ "$(lb_result box hb_rx)" = 0 ] || st=1
+	if [ "$b" = dpdk ]; then
+		[ "$(lb_result box rx_not_ours)" -ge 5 ] || st=1
+	fi
+	check $st "transport $b: host on 0x88b6, box on 0x88B5: they never meet (heartbeats sent $(lb_result host hb_tx) and $(lb_result box hb_tx), heard $(lb_result host hb_rx) and $(lb_result box hb_rx); box counted $(lb_result box rx_not_ours) frames not ours)" host box
+}
+
 if [ -z "$only" ] || [ "$only" = xport ]; then
 	xport_tests socket
+	ethertype_tests socket
 	if [ -n "$dpdk_why" ]; then
 		skip "transport over dpdk (af_packet and memif)" "$dpdk_why"
 	else
 		xport_tests dpdk
+		ethertype_tests dpdk
 		xport_tests memif
 	fi
 fi

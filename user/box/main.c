@@ -59,6 +59,7 @@ struct opts {
 	uint32_t node_id;
 	uint32_t hb_ms, hb_miss;
 	uint32_t mtu;
+	uint16_t ethertype;
 	bool vlan;
 	bool no_pacing;
 	uint32_t rate_max_mbs;
@@ -133,6 +134,8 @@ static void help(void)
 	       "  --node-id N          node id in heartbeats (0)\n"
 	       "  --hb-ms N --hb-miss N   heartbeat period and misses before a peer is lost (100, 3)\n"
 	       "  --mtu N              bytes after the EtherType, 176..9000 (the link's)\n"
+	       "  --ethertype N        the frames' EtherType, 0x0600..0xffff, not a VLAN TPID\n"
+	       "                       (0x88b5; the host's must be the same)\n"
 	       "  --vlan               tag frames with VID = group\n"
 	       "  --no-pacing          rate control measures but never holds a frame (cores\n"
 	       "                       shared with the host's threads: Documentation/box.rst)\n"
@@ -173,6 +176,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "hb-miss", required_argument, NULL, 'K' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "vlan", no_argument, NULL, 'V' },
+		{ "ethertype", required_argument, NULL, 'E' },
 		{ "no-pacing", no_argument, NULL, 'P' },
 		{ "rate-max-mbs", required_argument, NULL, 'R' },
 		{ "tags", required_argument, NULL, 't' },
@@ -232,6 +236,7 @@ static void parse(int argc, char **argv, struct opts *o)
 				bad("--log-level is error, warn, info or debug, not '%s'", optarg);
 			break;
 		case 'v': o->log_level = SOFTEE_LOG_DEBUG; break;
+		case 'E': o->ethertype = softee_arg_ethertype("softee-box", "--ethertype", optarg); break;
 		case 'C': o->cpu = (int)num("--cpu", optarg, 0, CPU_SETSIZE - 1); break;
 		case 'I': o->idle_us = (uint32_t)num("--idle-us", optarg, 0, 1000000); break;
 		case 'X': o->idle_max_us = (uint32_t)num("--idle-max-us", optarg, 1, 1000000); break;
@@ -418,8 +423,8 @@ static void exit_summary(struct softee_box *box)
 int main(int argc, char **argv)
 {
 	struct opts o = { .group = 1, .cpu = -1, .idle_us = 20, .idle_max_us = 200, .idle_spin_us = 100,
-			.log_level = 0 };
-	struct softee_netdev_conf nconf = { .ethertype = SOFTEE_ETHERTYPE };
+			.log_level = 0, .ethertype = SOFTEE_ETHERTYPE };
+	struct softee_netdev_conf nconf = { 0 };
 	struct softee_netdev *nd = NULL, *fault = NULL;
 	struct softee_box_cfg bc = { 0 };
 	struct softee_box *box = NULL;
@@ -466,6 +471,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	nconf.ethertype = o.ethertype;	/* socket: the kernel passes only ours */
 	nconf.link_wait_ms = o.link_wait_ms;
 	if (o.mtu && !strncmp(o.dev, "dpdk:", 5))
 		nconf.mtu = o.mtu;
@@ -486,6 +492,7 @@ int main(int argc, char **argv)
 	}
 
 	bc.xport.nd = fault;
+	bc.xport.ethertype = o.ethertype;
 	bc.xport.group = (uint16_t)o.group;
 	bc.xport.vlan = o.vlan;
 	bc.xport.node_id = o.node_id;

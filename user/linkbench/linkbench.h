@@ -25,7 +25,7 @@ struct lb_opts {
 	uint32_t timeout_ms;		/* idle time that ends a receiver */
 	uint32_t wait_ms;		/* how long a receiver waits for the first frame */
 	uint32_t duration_ms;
-	uint16_t ethertype;
+	uint16_t ethertype;		/* raw: 0x88b6; host, box: the transport's (0x88b5) */
 	int vlan;			/* raw: 802.1Q TCI to tag with (-1: none) */
 	uint8_t dst[SOFTEE_ETH_ALEN];	/* raw: where to send (broadcast by default) */
 	int cpu;			/* pin to this CPU (-1: don't) */

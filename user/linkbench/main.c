@@ -36,6 +36,7 @@
 
 #include <softee/args.h>
 #include <softee/fault.h>
+#include <softee/frame.h>
 
 #include "linkbench.h"
 
@@ -192,7 +193,8 @@ static void help(void)
 	       "  --burst N           frames per tx burst (raw)\n"
 	       "  --gap-us U          pause between bursts (raw-send)\n"
 	       "  --dst MAC           raw destination (default broadcast)\n"
-	       "  --ethertype X       raw frames' EtherType (default 0x88b6)\n"
+	       "  --ethertype X       the frames' EtherType, 0x0600..0xffff, not a VLAN TPID\n"
+	       "                      (raw: 0x88b6; host, box: 0x88b5, both ends the same)\n"
 	       "  --vlan TCI          raw frames carry an 802.1Q tag\n"
 	       "  --timeout-ms T      a receiver's idle limit once traffic started\n"
 	       "  --wait-ms T         how long to wait for the first frame / the peer\n"
@@ -272,7 +274,6 @@ int main(int argc, char **argv)
 		.timeout_ms = 2000,
 		.wait_ms = 10000,
 		.duration_ms = 1000,
-		.ethertype = 0x88b6,
 		.vlan = -1,
 		.dst = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 		.cpu = -1,
@@ -325,7 +326,7 @@ int main(int argc, char **argv)
 				softee_usage_error(PROG, "--dst wants a MAC address (02:00:00:00:00:01), not '%s'",
 						   optarg);
 			break;
-		case 'e': o.ethertype = (uint16_t)num("--ethertype", optarg, 0xffff); break;
+		case 'e': o.ethertype = softee_arg_ethertype(PROG, "--ethertype", optarg); break;
 		case 't': o.timeout_ms = (uint32_t)num("--timeout-ms", optarg, UINT32_MAX); break;
 		case 'w': o.wait_ms = (uint32_t)num("--wait-ms", optarg, UINT32_MAX); break;
 		case 'T': o.duration_ms = (uint32_t)num("--duration-ms", optarg, UINT32_MAX); break;
@@ -372,6 +373,15 @@ int main(int argc, char **argv)
 		softee_usage_error(PROG, "--peer-cpu is for line only");
 	if (!o.burst)
 		o.burst = 1;
+	if (!strncmp(mode, "raw-", 4)) {
+		if (!o.ethertype)
+			o.ethertype = 0x88b6;
+	} else {
+		/* The transport's, and a socket lets through only that. */
+		if (!o.ethertype)
+			o.ethertype = SOFTEE_ETHERTYPE;
+		o.conf.ethertype = o.ethertype;
+	}
 
 	signal(SIGSEGV, on_fatal);
 	signal(SIGBUS, on_fatal);

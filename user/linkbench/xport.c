@@ -495,13 +495,15 @@ static int xp_hb(struct xp *x)
 			return -EIO;
 	}
 	printf("linkbench: result test=hb role=%s group=%u hb_tx=%llu hb_rx=%llu hb_other_group=%llu "
-	       "ups=%llu downs=%llu mwr_ok=%llu mwr_notconn=%llu rx_tlps=%llu rx_bad=%llu rx_ooo=%llu\n",
+	       "ups=%llu downs=%llu mwr_ok=%llu mwr_notconn=%llu rx_tlps=%llu rx_bad=%llu rx_ooo=%llu "
+	       "rx_not_ours=%llu\n",
 	       role_name(x->role), softee_transport_group(x->t),
 	       (unsigned long long)l->stats.hb_tx, (unsigned long long)l->stats.hb_rx,
 	       (unsigned long long)l->stats.hb_other_group, (unsigned long long)l->stats.ups,
 	       (unsigned long long)l->stats.downs, (unsigned long long)mwr_ok,
 	       (unsigned long long)mwr_notconn, (unsigned long long)x->rx_tlps,
-	       (unsigned long long)x->rx_bad, (unsigned long long)x->rx_ooo);
+	       (unsigned long long)x->rx_bad, (unsigned long long)x->rx_ooo,
+	       (unsigned long long)softee_transport_stats(x->t)->rx_not_ours);
 	return 0;
 }
 
@@ -563,6 +565,7 @@ int lb_xport(const struct lb_opts *o)
 		goto out_fault;
 
 	cfg.nd = x->link;
+	cfg.ethertype = o->ethertype;
 	cfg.group = (uint16_t)o->group;
 	cfg.role = x->role;
 	cfg.name = host ? "linkbench-host" : "linkbench-box";

@@ -27,6 +27,7 @@
 #include <softee.h>
 #include <softee/args.h>
 #include <softee/fault.h>
+#include <softee/frame.h>
 #include <softee/netdev_open.h>
 #include <softee/netdev_split.h>
 #include <softee/netdev_stack.h>
@@ -72,6 +73,7 @@ struct opts {
 	const char *ram_auto;		/* "q35" or "pc": the VMM's guest RAM found by itself */
 	const char *fault;		/* faults on our side of the link (tests) */
 	uint64_t seed;
+	uint16_t ethertype;		/* the frames' (0x88b5) */
 	bool split;			/* --layout split: TX and RX threads under the data thread */
 	struct softee_split_conf split_conf;
 };
@@ -108,6 +110,8 @@ static void help(void)
 	printf("usage: " NAME " [EAL-ARGS --] --link SPEC [OPTIONS]\n"
 	       "  --link SPEC            socket:IFNAME[,proto=0x88b5] | dpdk:DEVARGS | dpdk:port=N\n"
 	       "  --group N              our group: the box of this group is ours (default 1)\n"
+	       "  --ethertype N          the frames' EtherType, 0x0600..0xffff, not a VLAN TPID\n"
+	       "                         (0x88b5; the box's must be the same)\n"
 	       "  --name NAME            in our heartbeats\n"
 	       "  --mmio-window B:L      memory BARs go in [B, B+L) (0xc0000000:0x10000000)\n"
 	       "  --io-window B:L        I/O BARs go in [B, B+L) (0xc000:0x3000)\n"
@@ -344,6 +348,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "seed", required_argument, NULL, 'R' },
 		{ "ecam", required_argument, NULL, 'E' },
 		{ "layout", required_argument, NULL, 'Y' },
+		{ "ethertype", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -409,6 +414,7 @@ static void parse(struct opts *o, int argc, char **argv)
 				die_usage("--ecam 0x%llx: a non-zero, 1 MiB aligned address",
 					  (unsigned long long)o->ecam);
 			break;
+		case 'T': o->ethertype = softee_arg_ethertype(NAME, "--ethertype", optarg); break;
 		case 'h': help(); break;
 		default: softee_getopt_error(NAME, c, argv, lo);
 		}
@@ -437,7 +443,9 @@ static void parse(struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .group = 1, .vm_fd = -1, .ctl = "/run/softee-poller.sock" };
+	struct opts o = { .group = 1, .vm_fd = -1, .ctl = "/run/softee-poller.sock",
+			  .ethertype = SOFTEE_ETHERTYPE };
+	struct softee_netdev_conf nconf = { 0 };
 	char err[SOFTEE_NETDEV_ERRLEN], layout[96];
 	struct softee_fault_cfg fc = { 0 };
 	struct softee_netdev_stack st;
@@ -489,7 +497,8 @@ int main(int argc, char **argv)
 	if (!o.vcpus)
 		o.vcpus = vcpus ? vcpus : 1;
 
-	ret = softee_netdev_stack_open(&st, o.link, NULL, o.split ? &o.split_conf : NULL,
+	nconf.ethertype = o.ethertype;	/* socket: the kernel passes only ours */
+	ret = softee_netdev_stack_open(&st, o.link, &nconf, o.split ? &o.split_conf : NULL,
 				       o.fault ? &fc : NULL, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, NAME ": %s\n", err);
@@ -501,6 +510,7 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.nd = st.top;
 	cfg.group = o.group;
+	cfg.ethertype = o.ethertype;
 	cfg.name = o.name;
 	cfg.mmio_base = o.mmio_base;
 	cfg.mmio_len = o.mmio_len;

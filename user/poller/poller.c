@@ -867,6 +867,7 @@ int softee_poller_create(struct softee_poller **pp, const struct softee_poller_c
 	memset(&tc, 0, sizeof(tc));
 	tc.nd = p->cfg.nd;
 	tc.group = p->cfg.group;
+	tc.ethertype = p->cfg.ethertype;
 	tc.role = SOFTEE_ROLE_HOST;
 	tc.node_id = p->cfg.node_id;
 	tc.name = p->cfg.name ? p->cfg.name : "softee-poller";

@@ -66,6 +66,7 @@ struct softee_poller_cfg {
 	struct softee_gbn_cfg gbn;	/* gbn.max_retries 0: 8 */
 	struct softee_ratectl_cfg rate;
 	uint64_t seed;			/* the transport's (0: random) */
+	uint16_t ethertype;		/* the frames' (0: 0x88B5); the box's must match */
 
 	/* Device configuration */
 	uint64_t mmio_base, mmio_len;	/* memory BARs go here (0xc0000000:0x10000000) */
