@@ -28,6 +28,14 @@ $(patsubst %.c,$(B)/%.o,$(wildcard selftests/*.c selftests/*/*.c)): | $(KSFT_INC
 $(B)/selftests/%_test: $(B)/selftests/%_test.o $(LIBSOFTEE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The DPDK backend with an EAL its owner started (one EAL per process: the
+# harness forks each test).  It links as softee-linkbench does: the DPDK
+# backend before libsoftee.a, then DPDK's libraries.
+SELFTEST_PROGS += $(B)/selftests/dpdk_eal_test
+CFLAGS_dpdk_eal_test += $(DPDK_CFLAGS)
+$(B)/selftests/dpdk_eal_test: $(B)/selftests/dpdk_eal_test.o $(B)/libsoftee_dpdk.a $(B)/libsoftee.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(DPDK_LIBS) $(LDLIBS)
+
 # The ring library and the micro-VM library, natively (no module).
 SELFTEST_PROGS += $(B)/selftests/ring_test $(B)/selftests/microvm_test
 $(call microvm_guest,selftests/microvm_test_guest.c)

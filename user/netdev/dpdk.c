@@ -7,9 +7,12 @@
  * (net_af_packet over a veth, net_memif between two processes) need no
  * physical addresses.
  *
- * One EAL per process, initialised by the owner with its own arguments
- * (softee_dpdk_eal_init); each softee_dpdk_open() then takes a port: a vdev
- * it hot-plugs from devargs, or a port the EAL already has.
+ * One EAL per process, shared with the owner: softee_dpdk_eal_init()
+ * starts it with the owner's arguments, or adopts the one the owner
+ * started itself with rte_eal_init() (and then leaves its cleanup to the
+ * owner).  Each softee_dpdk_open() then takes a port: a vdev it hot-plugs
+ * from devargs, or a port the EAL already has.  The owner's own ports are
+ * its own: softee takes only the ones it is given.
  *
  * TX copies each frame into a fresh mbuf (Go-Back-N keeps its own copy to
  * send again), except on the PMDs that copy it out themselves before
@@ -77,7 +80,9 @@ struct dpdk_priv {
 	uint8_t lin[SOFTEE_NETDEV_MAX_FRAME + RTE_VLAN_HLEN];
 };
 
-static bool eal_ready;
+static bool eal_ready;		/* softee may open ports */
+static bool eal_ours;		/* and it ran rte_eal_init: it cleans up */
+static bool eal_gone;		/* softee ran rte_eal_cleanup(): none to adopt */
 static bool port_taken[RTE_MAX_ETHPORTS];
 
 
@@ -92,27 +97,57 @@ static void dpdk_sleep_ms(unsigned int ms)
 	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000l }, NULL);
 }
 
+/*
+ * Whether an EAL is up in this process.  DPDK 22.11 has no call that says
+ * so: rte_eal_init() counts the lcores early (rte_eal_cpu_init), and the
+ * count is 0 before; a second rte_eal_init() fails with EALREADY (its
+ * run_once), and logs an alert.  So: lcores counted means the owner ran
+ * rte_eal_init() (an owner whose init failed does not go on to use DPDK).
+ */
+static bool dpdk_eal_up(void)
+{
+	return rte_lcore_count() > 0;
+}
+
+static void dpdk_eal_take(bool ours)
+{
+	eal_ready = true;
+	eal_ours = ours;
+	softee_netdev_register("dpdk", softee_dpdk_open, softee_dpdk_rx_missed);
+	/* A split wrapper may now run its loops on the EAL's worker lcores. */
+	softee_split_set_lcore_ops(&softee_dpdk_lcore_ops);
+}
+
 int softee_dpdk_eal_init(int argc, char **argv)
 {
 	int ret;
 
-	if (eal_ready)
+	if (eal_ready || eal_gone)
 		return -EALREADY;
+	if (dpdk_eal_up()) {		/* the owner's: adopt it, read no arguments */
+		dpdk_eal_take(false);
+		return 0;
+	}
 	ret = rte_eal_init(argc, argv);
-	if (ret < 0)
+	if (ret < 0) {
+		if (rte_errno == EALREADY && dpdk_eal_up()) {
+			dpdk_eal_take(false);
+			return 0;
+		}
 		return rte_errno ? -rte_errno : -EINVAL;
-	eal_ready = true;
-	softee_netdev_register("dpdk", softee_dpdk_open, softee_dpdk_rx_missed);
-	/* A split wrapper may now run its loops on the EAL's worker lcores. */
-	softee_split_set_lcore_ops(&softee_dpdk_lcore_ops);
+	}
+	dpdk_eal_take(true);
 	return ret;
 }
 
 void softee_dpdk_eal_cleanup(void)
 {
-	if (eal_ready)
+	if (eal_ready && eal_ours) {
 		rte_eal_cleanup();
+		eal_gone = true;
+	}
 	eal_ready = false;
+	eal_ours = false;
 }
 
 /* The link as the PMD last saw it (no driver call for memif: a copy). */
@@ -457,8 +492,11 @@ int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
 	bool probed;
 	int ret, socket;
 
+	if (!eal_ready && !eal_gone && dpdk_eal_up())
+		dpdk_eal_take(false);	/* the owner started the EAL and calls us directly */
 	if (!eal_ready) {
-		netdev_seterr(err, errlen, "dpdk: '%s': softee_dpdk_eal_init() has not run", args);
+		netdev_seterr(err, errlen, "dpdk: '%s': no EAL: neither softee_dpdk_eal_init() nor the program's rte_eal_init() has run",
+			      args);
 		return -ENODEV;
 	}
 	ret = dpdk_find_port(args, &port, &probed, err, errlen);

@@ -23,7 +23,8 @@
  *		libraries) only if it wants it.
  *
  * DPDK: the owning program calls softee_dpdk_eal_init() once, with its EAL
- * arguments, before opening any "dpdk:" link; that call also makes the
+ * arguments, before opening any "dpdk:" link (or after its own
+ * rte_eal_init(): the EAL is then shared, below); that call also makes the
  * factory know the "dpdk" backend.  A program built without
  * libsoftee_dpdk.a gets a clear error for "dpdk:" specs, not a link error.
  *
@@ -75,11 +76,18 @@ int softee_socket_open(const char *args, const struct softee_netdev_conf *conf,
 int softee_socket_rx_missed(struct softee_netdev *nd, uint64_t *missed);
 
 /*
- * DPDK (libsoftee_dpdk.a).  softee_dpdk_eal_init() runs rte_eal_init() once
- * per process and returns how many arguments it consumed (as rte_eal_init
- * does: the program's own options follow), or -errno; a second call returns
- * -EALREADY.  softee_dpdk_open() takes the part of the spec after "dpdk:".
- * softee_dpdk_eal_cleanup() closes nothing by itself: close the links first.
+ * DPDK (libsoftee_dpdk.a).  One EAL per process, shared with the owner.
+ * softee_dpdk_eal_init() runs rte_eal_init() once per process and returns
+ * how many arguments it consumed (as rte_eal_init does: the program's own
+ * options follow), or -errno.  If the owner already ran rte_eal_init()
+ * itself (its own ports, its own lcores), it adopts that EAL instead:
+ * returns 0, reads no argument (argc 0 and argv NULL will do), and leaves
+ * the EAL's cleanup to the owner.  softee_dpdk_open() adopts it too when
+ * called first; the factory knows "dpdk:" specs only once
+ * softee_dpdk_eal_init() has run.  A second call changes nothing and
+ * returns -EALREADY.  softee_dpdk_open() takes the part of the spec after
+ * "dpdk:".  softee_dpdk_eal_cleanup() closes nothing by itself (close the
+ * links first), and runs rte_eal_cleanup() only on an EAL softee started.
  */
 int softee_dpdk_eal_init(int argc, char **argv);
 int softee_dpdk_open(const char *args, const struct softee_netdev_conf *conf,
