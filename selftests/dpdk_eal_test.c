@@ -45,11 +45,14 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000l }, NULL);
 }
 
-/* The owner's rte_eal_init(), with its own vdevs: 0, or why not (a skip). */
-static int owner_eal_init(struct owner *o, const char *vdev, char *why, size_t whylen)
+/*
+ * EAL arguments into argv (room for 16): one lcore, no hugepages, no PCI,
+ * a file prefix of this process's own; then "--vdev VDEV" if vdev, and
+ * "--" if dashdash (softee_dpdk_eal_init's form).  Returns argc.
+ */
+static int eal_args(struct owner *o, char **argv, const char *vdev, bool dashdash)
 {
-	char *argv[16];
-	int argc = 0, ret;
+	int argc = 0;
 
 	snprintf(o->prefix, sizeof(o->prefix), "softee-ealtest-%d", (int)getpid());
 	argv[argc++] = "dpdk_eal_test";
@@ -66,7 +69,18 @@ static int owner_eal_init(struct owner *o, const char *vdev, char *why, size_t w
 		argv[argc++] = "--vdev";
 		argv[argc++] = (char *)vdev;
 	}
+	if (dashdash)
+		argv[argc++] = "--";
 	argv[argc] = NULL;
+	return argc;
+}
+
+/* The owner's rte_eal_init(), with its own vdevs: 0, or why not (a skip). */
+static int owner_eal_init(struct owner *o, const char *vdev, char *why, size_t whylen)
+{
+	char *argv[16];
+	int argc = eal_args(o, argv, vdev, false), ret;
+
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		snprintf(why, whylen, "the owner's rte_eal_init failed: %s", rte_strerror(rte_errno));
@@ -269,22 +283,9 @@ TEST(open_alone_adopts)
 TEST(softee_starts_its_own)
 {
 	struct owner o = { 0 };
-	char *argv[12];
-	int argc = 0;
+	char *argv[16];
+	int argc = eal_args(&o, argv, NULL, true);
 
-	snprintf(o.prefix, sizeof(o.prefix), "softee-ealtest-%d", (int)getpid());
-	argv[argc++] = "dpdk_eal_test";
-	argv[argc++] = "-l";
-	argv[argc++] = "0";
-	argv[argc++] = "--no-huge";
-	argv[argc++] = "--no-pci";
-	argv[argc++] = "-m";
-	argv[argc++] = "256";
-	argv[argc++] = "--file-prefix";
-	argv[argc++] = o.prefix;
-	argv[argc++] = "--log-level=error";
-	argv[argc++] = "--";
-	argv[argc] = NULL;
 	if (softee_dpdk_eal_init(argc, argv) != argc - 1)
 		SKIP(return, "the EAL does not start here");
 	EXPECT_EQ(-EALREADY, softee_dpdk_eal_init(argc, argv));

@@ -122,35 +122,41 @@ static void same(struct __test_metadata *_metadata, const char *marker,
 	}
 }
 
-TEST(data_frame_two_tlps)
+/* The page's data frame: the MSI write, and the read unless one_tlp; its length. */
+static uint32_t data_frame(struct __test_metadata *_metadata, uint8_t *buf, bool vlan,
+			   bool one_tlp)
 {
-	struct softee_frame_hdr h = data_hdr(false);
+	struct softee_frame_hdr h = data_hdr(vlan);
 	struct softee_frame_build b;
-	uint8_t buf[DUMP_MAX], tlp[64];
+	uint8_t tlp[64];
 	int n;
 
-	ASSERT_EQ(0, softee_frame_begin(&b, buf, sizeof(buf), &h));
+	EXPECT_EQ(0, softee_frame_begin(&b, buf, DUMP_MAX, &h));
 	n = msi_mwr(tlp);
-	ASSERT_EQ(16, n);
-	ASSERT_EQ(0, softee_frame_add_tlp(&b, tlp, n));
-	n = mrd(tlp);
-	ASSERT_EQ(12, n);
-	ASSERT_EQ(0, softee_frame_add_tlp(&b, tlp, n));
-	same(_metadata, "this dump is the codec's output", buf, softee_frame_finish(&b));
+	EXPECT_EQ(16, n);
+	EXPECT_EQ(0, softee_frame_add_tlp(&b, tlp, n));
+	if (!one_tlp) {
+		n = mrd(tlp);
+		EXPECT_EQ(12, n);
+		EXPECT_EQ(0, softee_frame_add_tlp(&b, tlp, n));
+	}
+	return softee_frame_finish(&b);
+}
+
+TEST(data_frame_two_tlps)
+{
+	uint8_t buf[DUMP_MAX];
+
+	same(_metadata, "this dump is the codec's output", buf,
+	     data_frame(_metadata, buf, false, false));
 }
 
 TEST(data_frame_tagged)
 {
-	struct softee_frame_hdr h = data_hdr(true);
-	struct softee_frame_build b;
-	uint8_t buf[DUMP_MAX], tlp[64];
-	int n;
+	uint8_t buf[DUMP_MAX];
 
-	ASSERT_EQ(0, softee_frame_begin(&b, buf, sizeof(buf), &h));
-	n = msi_mwr(tlp);
-	ASSERT_EQ(0, softee_frame_add_tlp(&b, tlp, n));
 	same(_metadata, "The same frame with one TLP and an 802.1Q tag (VID 7)::", buf,
-	     softee_frame_finish(&b));
+	     data_frame(_metadata, buf, true, true));
 }
 
 TEST(heartbeat)
