@@ -226,7 +226,8 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 	if (!in)
 		return;
 	softee_poller_get_stats(p, &st);
-	if (json)
+	/* and the refused TLPs by reason, as the box counts them */
+	if (json) {
 		sb_printf(s, "{\"poller\":{\"loops\":%llu,\"idle_loops\":%llu,\"help_yields\":%llu,\"vcpu_kicks\":%llu,\"ring_entries\":%llu,"
 			  "\"ring_errors\":%llu,\"no_region\":%llu,\"rx_tlps\":%llu,\"rx_bad_tlps\":%llu,"
 			  "\"rx_unexpected\":%llu,\"dma_rejected\":%llu,\"flush_errors\":%llu,\"rx_tlp_errors\":{",
@@ -236,14 +237,11 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 			  (unsigned long long)st.no_region, (unsigned long long)st.rx_tlps,
 			  (unsigned long long)st.rx_bad_tlps, (unsigned long long)st.rx_unexpected,
 			  (unsigned long long)st.dma_rejected, (unsigned long long)st.flush_errors);
-	/* the refused TLPs by reason, as the box counts them */
-	for (k = 1; k < SOFTEE_TLP_ERR_MAX; k++)
-		if (json)
+		for (k = 1; k < SOFTEE_TLP_ERR_MAX; k++)
 			sb_printf(s, "%s\"%s\":%llu", k > 1 ? "," : "", softee_tlp_err_name(k),
 				  (unsigned long long)st.rx_tlp_err[k]);
-	if (json)
 		sb_printf(s, "}},\"devices\":[");
-	else
+	} else {
 		sb_printf(s, "poller: loops %llu idle %llu help_yields %llu vcpu_kicks %llu ring_entries %llu ring_errors %llu no_region %llu rx_tlps %llu rx_bad %llu rx_unexpected %llu dma_rejected %llu flush_errors %llu\n",
 			  (unsigned long long)st.loops, (unsigned long long)st.idle_sleeps,
 			  (unsigned long long)st.help_yields, (unsigned long long)st.vcpu_kicks,
@@ -251,13 +249,14 @@ static void cmd_counters(struct softee_poller *p, struct sb *s, bool json)
 			  (unsigned long long)st.no_region, (unsigned long long)st.rx_tlps,
 			  (unsigned long long)st.rx_bad_tlps, (unsigned long long)st.rx_unexpected,
 			  (unsigned long long)st.dma_rejected, (unsigned long long)st.flush_errors);
-	if (!json && st.rx_bad_tlps) {
-		sb_printf(s, "  refused TLPs:");
-		for (k = 1; k < SOFTEE_TLP_ERR_MAX; k++)
-			if (st.rx_tlp_err[k])
-				sb_printf(s, " %s %llu", softee_tlp_err_name(k),
-					  (unsigned long long)st.rx_tlp_err[k]);
-		sb_printf(s, "\n");
+		if (st.rx_bad_tlps) {
+			sb_printf(s, "  refused TLPs:");
+			for (k = 1; k < SOFTEE_TLP_ERR_MAX; k++)
+				if (st.rx_tlp_err[k])
+					sb_printf(s, " %s %llu", softee_tlp_err_name(k),
+						  (unsigned long long)st.rx_tlp_err[k]);
+			sb_printf(s, "\n");
+		}
 	}
 	for (i = 0; i < n; i++) {
 		const struct softee_poller_session *se = &in->s;

@@ -521,7 +521,7 @@ static int trap_results(struct trap_engine *e, double *ns_per_access)
 			ok = false;
 	}
 	*ns_per_access = timed && total ? (double)ns / (double)total : 0;
-	if (timed && o->bcase != TRAP_CASE_RUN && o->laps > 1 &&
+	if (timed && o->laps > 1 &&	/* bench only: run takes no --laps */
 	    trap_lap_median(e, &e->vc[0], ns_per_access)) {
 		fprintf(stderr, TRAP_NAME ": %u of %u lap syncs came back\n",
 			e->vc[0].laps_seen, o->laps - 1);
